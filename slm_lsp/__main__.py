@@ -1,0 +1,5 @@
+"""Entry point for ``python -m slm_lsp``."""
+
+from slm_lsp.cli import main
+
+raise SystemExit(main())

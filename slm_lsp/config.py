@@ -1,0 +1,323 @@
+"""Typed settings: every default is defined once, here, with its documentation.
+
+Layering, lowest to highest priority (each layer only names the keys it changes):
+
+1. the defaults below;
+2. a TOML file: ``--config FILE`` on the command line, or ``configFile`` in the editor's settings
+   (same keys as the ``slm`` settings section, e.g. ``[model] path = "..."``);
+3. the editor: ``initializationOptions`` at start, then ``workspace/configuration`` (section ``slm``)
+   whenever ``workspace/didChangeConfiguration`` arrives;
+4. ``--set KEY=VALUE`` overrides on the command line (``--set model.path=/x.gguf``).
+
+An invalid value never stops anything: it is reported (the server shows it with
+``window/showMessage``) and the default stays in force.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def setting(default: Any, doc: str, *, choices: tuple[Any, ...] = (), minimum: float | None = None, maximum: float | None = None) -> Any:
+    """Declare one setting: its default, its documentation and what values it accepts."""
+    meta = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)  # type: ignore[call-arg]
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class ModelSettings:
+    """Which model generates completions, and how it is run."""
+
+    path: str = setting("", "Path to a GGUF model file. Empty: the embedded default model.")
+    family: str = setting("auto", "Prompt template family; `auto` detects it from the GGUF file.", choices=("auto", "deepseek", "qwen", "starcoder", "codellama", "codegemma", "codestral", "prefix"))
+    backend: str = setting("llama_cpp", "Where the model runs: `llama_cpp` in-process, or `openai` for an OpenAI-compatible server (vLLM, llama.cpp server, Ollama).", choices=("llama_cpp", "openai"))
+    n_ctx: int = setting(4096, "Context window in tokens for the in-process model.", minimum=256, maximum=131072)
+    n_threads: int = setting(0, "CPU threads for generation; 0 uses all cores.", minimum=0, maximum=512)
+    n_batch: int = setting(512, "Prompt tokens evaluated per batch.", minimum=8, maximum=8192)
+    n_gpu_layers: int = setting(0, "Layers offloaded to a GPU (-1: all) when llama.cpp was built with GPU support.", minimum=-1, maximum=1000)
+    endpoint: str = setting("", "Base URL of the OpenAI-compatible server for `backend = openai`, e.g. `http://127.0.0.1:8080`.")
+    name: str = setting("", "Model name sent to the remote server (`backend = openai`).")
+    api_key_env: str = setting("", "Name of the environment variable holding the remote API key; the key itself is never stored in settings.")
+    timeout_s: float = setting(30.0, "Remote request timeout in seconds.", minimum=0.1, maximum=3600)
+    max_retries: int = setting(2, "Remote retries on connection errors, with exponential back-off.", minimum=0, maximum=10)
+    verify_tls: bool = setting(True, "Verify TLS certificates of the remote endpoint.")
+    use_infill: str = setting("auto", "Use llama.cpp's native `/infill` endpoint: `auto` (when the server offers it), `always`, `never`.", choices=("auto", "always", "never"))
+
+
+@dataclass
+class CompletionSettings:
+    """How completions are requested, generated and shaped."""
+
+    enabled: bool = setting(True, "Offer model completions at all.")
+    max_tokens: int = setting(64, "Most tokens generated for one completion.", minimum=1, maximum=4096)
+    temperature: float = setting(0.0, "Sampling temperature; 0 is greedy (deterministic).", minimum=0.0, maximum=2.0)
+    top_p: float = setting(0.95, "Nucleus sampling when temperature > 0.", minimum=0.0, maximum=1.0)
+    seed: int = setting(0, "Sampling seed for reproducible alternatives.", minimum=0)
+    alternatives: int = setting(3, "Suggestions returned for an explicitly invoked inline completion (automatic triggers get one).", minimum=1, maximum=8)
+    debounce_ms: int = setting(30, "Wait this long after a keystroke before starting generation; a newer request cancels the older.", minimum=0, maximum=5000)
+    multiline: str = setting("auto", "Single- or multi-line suggestions: `auto` decides from the cursor context.", choices=("auto", "always", "never"))
+    max_lines: int = setting(12, "Most lines in a multi-line suggestion.", minimum=1, maximum=200)
+    prefix_chars: int = setting(6000, "Characters of the current file before the cursor put into the prompt.", minimum=0)
+    suffix_chars: int = setting(2000, "Characters of the current file after the cursor put into the prompt.", minimum=0)
+    disabled_languages: list[str] = setting([], "Language ids (e.g. `markdown`) where completions are off.")
+    cache_size: int = setting(256, "Completions remembered so that typing through a suggestion needs no new generation.", minimum=0)
+    secure_filter: str = setting("drop", "Completions that introduce a security finding: `drop` them, `label` them, or `off`.", choices=("drop", "label", "off"))
+    check_parse: bool = setting(True, "Drop a completion that turns a file that parsed into one that does not.")
+    partial_notifications: bool = setting(False, "Send `slm/partialCompletion` notifications with the text generated so far (editor plugins draw it as ghost text).")
+
+
+@dataclass
+class ContextSettings:
+    """Which cross-file snippets go into the prompt."""
+
+    enabled: bool = setting(True, "Put cross-file context from the index into the prompt.")
+    budget_tokens: int = setting(768, "Token budget for cross-file context in one prompt.", minimum=0, maximum=65536)
+    max_snippets: int = setting(8, "Most snippets in one prompt.", minimum=0, maximum=128)
+    ring_size: int = setting(16, "Recently edited/viewed chunks remembered for context.", minimum=0, maximum=1024)
+    chunk_lines: int = setting(32, "Lines per recently-edited chunk.", minimum=4, maximum=512)
+
+
+@dataclass
+class IndexSettings:
+    """How the workspace is crawled, parsed and kept fresh."""
+
+    enabled: bool = setting(True, "Index the workspace at start.")
+    include: list[str] = setting([], "Glob patterns to index; empty: every file of a known language.")
+    exclude: list[str] = setting(["node_modules/", ".git/", "vendor/", "third_party/", "dist/", "build/", "*.min.js"], "Glob patterns (gitignore syntax) never indexed, besides `.gitignore`.")
+    max_file_bytes: int = setting(1_000_000, "Files larger than this are skipped.", minimum=1)
+    cache_dir: str = setting("", "Where the msgpack index cache lives; empty: the user cache folder (`$XDG_CACHE_HOME/slm-lsp`).")
+    watch: bool = setting(True, "Keep the index fresh with file-system events (watchdog).")
+    jobs: int = setting(0, "Parser processes for a cold index; 0 uses all cores.", minimum=0, maximum=256)
+
+
+@dataclass
+class SecuritySettings:
+    """Secure-code diagnostics."""
+
+    enabled: bool = setting(True, "Report security findings as diagnostics.")
+    disabled_rules: list[str] = setting([], "Rule ids never reported.")
+    exclude_paths: list[str] = setting([], "Glob patterns of files never checked.")
+    min_confidence: str = setting("low", "Report findings of at least this confidence.", choices=("low", "medium", "high"))
+    max_file_bytes: int = setting(2_000_000, "Larger files are not checked.", minimum=1)
+    time_budget_ms: int = setting(2000, "Most time spent checking one file.", minimum=10)
+    debounce_ms: int = setting(250, "Wait after an edit before re-checking the document.", minimum=0, maximum=10000)
+
+
+@dataclass
+class Settings:
+    """All settings: the ``slm`` section of the editor's configuration."""
+
+    model: ModelSettings = field(default_factory=ModelSettings)
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    log_level: str = setting("info", "Server log level.", choices=("debug", "info", "warning", "error"))
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_layers(cls, *layers: dict[str, Any] | None) -> tuple[Settings, list[str]]:
+        """Apply dict layers in order over the defaults; return the settings and one message per invalid value."""
+        settings = cls()
+        errors: list[str] = []
+        for layer in layers:
+            if layer:
+                errors.extend(settings.update(layer))
+        return settings, errors
+
+    def update(self, data: dict[str, Any], prefix: str = "") -> list[str]:
+        """Merge a nested dict (or dotted keys) into these settings in place; return error messages."""
+        return _merge(self, _undot(data), prefix)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain nested dict of all values."""
+        return dataclasses.asdict(self)
+
+    def copy(self) -> Settings:
+        """A deep copy (settings objects are replaced, never mutated, once the server shares them)."""
+        return Settings.from_layers(self.to_dict())[0]
+
+
+# ---------------------------------------------------------------------- helpers
+def _undot(data: dict[str, Any]) -> dict[str, Any]:
+    """Turn ``{"model.path": x}`` into ``{"model": {"path": x}}``; nested dicts pass through."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        parts = str(key).split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            if isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
+                node[parts[-1]].update(_undot(value))
+            else:
+                node[parts[-1]] = _undot(value) if isinstance(value, dict) else value
+    return out
+
+
+
+
+
+def _snake(name: str) -> str:
+    """Accept camelCase keys from editors (``maxTokens`` → ``max_tokens``)."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+def _merge(obj: Any, data: dict[str, Any], prefix: str) -> list[str]:
+    errors: list[str] = []
+    hints = get_type_hints(type(obj))
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    for raw_key, value in data.items():
+        key = _snake(str(raw_key))
+        name = f"{prefix}{key}"
+        if key in ("config_file",):
+            continue  # consumed by the layer loader
+        if key not in fields:
+            errors.append(f"unknown setting '{name}'")
+            continue
+        f = fields[key]
+        if dataclasses.is_dataclass(hints[key]):
+            if isinstance(value, dict):
+                errors.extend(_merge(getattr(obj, key), value, name + "."))
+            else:
+                errors.append(f"setting '{name}' must be a table of settings")
+            continue
+        try:
+            setattr(obj, key, _coerce(value, hints[key], f.metadata, name))
+        except ValueError as exc:
+            errors.append(str(exc))
+    return errors
+
+
+def _coerce(value: Any, typ: Any, meta: Any, name: str) -> Any:
+    """Convert a value (possibly a string from ``--set``) to the setting's type, or raise ValueError."""
+    origin = get_origin(typ)
+    if origin is list:
+        (item,) = get_args(typ)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()] if not value.startswith("[") else json.loads(value)
+        if not isinstance(value, list):
+            raise ValueError(f"setting '{name}' must be a list, got {value!r}")
+        return [_coerce(v, item, {}, name) for v in value]
+    if typ is bool:
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+            return value.lower() in ("true", "1", "yes", "on")
+        if not isinstance(value, bool):
+            raise ValueError(f"setting '{name}' must be true or false, got {value!r}")
+        return value
+    if typ in (int, float):
+        if isinstance(value, bool):
+            raise ValueError(f"setting '{name}' must be a number, got {value!r}")
+        try:
+            number = typ(value) if not (typ is int and isinstance(value, float) and not value.is_integer()) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None:
+            raise ValueError(f"setting '{name}' must be {'an integer' if typ is int else 'a number'}, got {value!r}")
+        lo, hi = meta.get("minimum"), meta.get("maximum")
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            raise ValueError(f"setting '{name}' must be between {lo} and {hi}, got {number}")
+        return number
+    if typ is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ValueError(f"setting '{name}' must be a string, got {value!r}")
+        value = str(value)
+        choices = meta.get("choices") or ()
+        if choices and value not in choices:
+            raise ValueError(f"setting '{name}' must be one of {', '.join(choices)}; got {value!r}")
+        return value
+    raise ValueError(f"setting '{name}' has an unsupported type")  # pragma: no cover
+
+
+def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a settings TOML file; raise ValueError with one clear line when it is unreadable or invalid."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"invalid TOML in {path}: {exc}") from None
+    return data.get("slm", data) if isinstance(data.get("slm"), dict) else data
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Parse ``--set KEY=VALUE`` pairs into a dotted-key dict; raise ValueError on a pair without '='."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache folder for slm-lsp (index caches, the fetched default model)."""
+    base = os.environ.get("SLM_LSP_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "slm-lsp")
+    return Path(base)
+
+
+# ---------------------------------------------------------------------- reference
+def iter_settings(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, Any, dict[str, Any]]]:
+    """(dotted key, type name, default, metadata) for every setting, in definition order."""
+    rows: list[tuple[str, str, Any, dict[str, Any]]] = []
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        typ = hints[f.name]
+        if dataclasses.is_dataclass(typ):
+            rows.extend(iter_settings(typ, f"{prefix}{f.name}."))  # type: ignore[arg-type]
+            continue
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+        tname = "list[str]" if get_origin(typ) is list else typ.__name__
+        rows.append((f"{prefix}{f.name}", tname, default, dict(f.metadata)))
+    return rows
+
+
+def reference_markdown() -> str:
+    """The configuration reference (docs/configuration.md is generated from this)."""
+    lines = ["# Configuration reference", "", "Generated by `slm-lsp config --markdown` from `slm_lsp/config.py`; do not edit by hand.", "", (__doc__ or "").strip(), ""]
+    section = None
+    for key, tname, default, meta in iter_settings():
+        head = key.split(".")[0] if "." in key else ""
+        if head != section:
+            section = head
+            lines += ["", f"## `{section or 'general'}`", "", "| key | type | default | description |", "|---|---|---|---|"]
+        extra = f" One of: {', '.join(f'`{c}`' for c in meta['choices'])}." if meta.get("choices") else ""
+        lines.append(f"| `{key}` | {tname} | `{json.dumps(default)}` | {meta.get('doc', '')}{extra} |")
+    return "\n".join(lines) + "\n"
+
+
+def json_schema() -> dict[str, Any]:
+    """A JSON schema of the ``slm`` settings (the VS Code extension's settings are checked against it)."""
+    props: dict[str, Any] = {}
+    for key, tname, default, meta in iter_settings():
+        t = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list[str]": "array"}[tname]
+        entry: dict[str, Any] = {"type": t, "default": default, "description": meta.get("doc", "")}
+        if meta.get("choices"):
+            entry["enum"] = list(meta["choices"])
+        if meta.get("minimum") is not None:
+            entry["minimum"] = meta["minimum"]
+        if meta.get("maximum") is not None:
+            entry["maximum"] = meta["maximum"]
+        if t == "array":
+            entry["items"] = {"type": "string"}
+        props[key] = entry
+    return {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": props}

@@ -1,0 +1,111 @@
+"""The language registry: which tree-sitter grammar parses which files, and where its queries live.
+
+Adding a language is one row in ``LANGUAGES`` (its grammar package and how files are recognised)
+plus one folder of query files under ``grammars/<name>/``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import tree_sitter
+
+#: Folder holding ``<language>/*.scm`` query files.  ``SLM_LSP_GRAMMARS`` overrides it.
+GRAMMARS_DIR = Path(os.environ.get("SLM_LSP_GRAMMARS", Path(__file__).resolve().parent.parent / "grammars"))
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    """How one language is recognised and parsed."""
+
+    name: str  #: our name, also the folder under ``grammars/``
+    module: str  #: the PyPI grammar package's import name
+    function: str  #: the function in ``module`` returning the language pointer
+    extensions: tuple[str, ...]  #: file suffixes, lower case, with the dot
+    language_ids: tuple[str, ...]  #: LSP ``languageId`` values editors send
+    filenames: tuple[str, ...] = ()  #: exact file names (``Makefile``-style)
+    line_comment: str = "//"  #: how a one-line comment starts (used to label prompt snippets)
+    shebangs: tuple[str, ...] = field(default=())  #: interpreters named on a ``#!`` line
+
+
+LANGUAGES: tuple[LanguageSpec, ...] = (
+    LanguageSpec("python", "tree_sitter_python", "language", (".py", ".pyi", ".pyw"), ("python",), line_comment="#", shebangs=("python", "python3")),
+    LanguageSpec("javascript", "tree_sitter_javascript", "language", (".js", ".mjs", ".cjs", ".jsx"), ("javascript", "javascriptreact")),
+    LanguageSpec("typescript", "tree_sitter_typescript", "language_typescript", (".ts", ".mts", ".cts"), ("typescript",)),
+    LanguageSpec("tsx", "tree_sitter_typescript", "language_tsx", (".tsx",), ("typescriptreact",)),
+    LanguageSpec("go", "tree_sitter_go", "language", (".go",), ("go",)),
+    LanguageSpec("rust", "tree_sitter_rust", "language", (".rs",), ("rust",)),
+    LanguageSpec("java", "tree_sitter_java", "language", (".java",), ("java",)),
+    LanguageSpec("c", "tree_sitter_c", "language", (".c", ".h"), ("c",)),
+    LanguageSpec("cpp", "tree_sitter_cpp", "language", (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".ipp"), ("cpp", "c++")),
+    LanguageSpec("c_sharp", "tree_sitter_c_sharp", "language", (".cs",), ("csharp", "c#")),
+    LanguageSpec("ruby", "tree_sitter_ruby", "language", (".rb", ".rake", ".gemspec"), ("ruby",), filenames=("Rakefile", "Gemfile"), line_comment="#", shebangs=("ruby",)),
+    LanguageSpec("php", "tree_sitter_php", "language_php", (".php", ".phtml"), ("php",)),
+    LanguageSpec("bash", "tree_sitter_bash", "language", (".sh", ".bash", ".zsh"), ("shellscript", "bash", "sh", "zsh"), filenames=(".bashrc", ".profile"), line_comment="#", shebangs=("sh", "bash", "zsh")),
+)
+
+_BY_NAME = {spec.name: spec for spec in LANGUAGES}
+_BY_EXT = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+_BY_ID = {lid: spec for spec in LANGUAGES for lid in spec.language_ids}
+_BY_FILENAME = {fn: spec for spec in LANGUAGES for fn in spec.filenames}
+
+
+def get(name: str) -> LanguageSpec | None:
+    """The spec for our language name, or None."""
+    return _BY_NAME.get(name)
+
+
+def detect(path: str | os.PathLike[str] | None = None, language_id: str | None = None, first_line: str | None = None) -> LanguageSpec | None:
+    """Find the language of a file: the editor's ``languageId`` wins, then the file name, then a shebang."""
+    if language_id and language_id in _BY_ID:
+        return _BY_ID[language_id]
+    if path is not None:
+        p = Path(path)
+        spec = _BY_FILENAME.get(p.name) or _BY_EXT.get(p.suffix.lower())
+        if spec is not None:
+            return spec
+    if first_line and first_line.startswith("#!"):
+        words = first_line[2:].replace("/", " ").split()
+        for spec in LANGUAGES:
+            if any(w.rstrip("0123456789.") in spec.shebangs or w in spec.shebangs for w in words[-2:]):
+                return spec
+    return None
+
+
+@lru_cache(maxsize=None)
+def ts_language(name: str) -> tree_sitter.Language:
+    """The tree-sitter ``Language`` for our language name (loaded once per process)."""
+    import tree_sitter
+
+    spec = _BY_NAME[name]
+    module = importlib.import_module(spec.module)
+    return tree_sitter.Language(getattr(module, spec.function)())
+
+
+def parser(name: str) -> tree_sitter.Parser:
+    """A new parser for the language (parsers are cheap; one per thread or document)."""
+    import tree_sitter
+
+    return tree_sitter.Parser(ts_language(name))
+
+
+def query_path(name: str, query: str) -> Path:
+    """Path of ``grammars/<language>/<query>.scm`` (may not exist)."""
+    return GRAMMARS_DIR / name / f"{query}.scm"
+
+
+@lru_cache(maxsize=None)
+def load_query(name: str, query: str) -> tree_sitter.Query | None:
+    """The compiled query ``grammars/<language>/<query>.scm``, or None when the language has none."""
+    import tree_sitter
+
+    path = query_path(name, query)
+    if not path.is_file():
+        return None
+    return tree_sitter.Query(ts_language(name), path.read_text(encoding="utf-8"))

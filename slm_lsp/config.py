@@ -55,6 +55,9 @@ class ModelSettings:
     max_retries: int = setting(2, "Remote retries on connection errors, with exponential back-off.", minimum=0, maximum=10)
     verify_tls: bool = setting(True, "Verify TLS certificates of the remote endpoint.")
     use_infill: str = setting("auto", "Use llama.cpp's native `/infill` endpoint: `auto` (when the server offers it), `always`, `never`.", choices=("auto", "always", "never"))
+    connect_timeout_s: float = setting(5.0, "Remote connection timeout in seconds (capped by `timeout_s`): a server that is down is reported quickly.", minimum=0.1, maximum=600)
+    retry_backoff_s: float = setting(0.25, "First wait before a remote retry; it doubles on each further retry.", minimum=0.0, maximum=60)
+    tokenize_remote: str = setting("auto", "Count prompt tokens with the remote server's tokenizer when it has one (`auto`), or estimate 3.5 characters per token (`never`).", choices=("auto", "never"))
 
 
 @dataclass

@@ -1,0 +1,152 @@
+"""Command-line glue for `slm-lsp train` (stage 1, from scratch) and `slm-lsp finetune PATH` (stage 2, one repository); heavy imports happen only when a command runs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+TRAIN_EXTRA_HINT = "needs the training extra: pip install 'slm-lsp[train]' (CPU torch: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu)"
+"""Shown when torch or tokenizers is missing."""
+
+
+def add_subparser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Registers `train` and `finetune` on the project CLI's subparsers; both dispatch to main(args)."""
+    t = subparsers.add_parser(
+        "train",
+        help="train the small FIM code model from scratch (corpus → tokenizer → model → GGUF)",
+    )
+    t.add_argument(
+        "roots",
+        nargs="*",
+        type=Path,
+        help="source folders (default: this Python's stdlib and site-packages)",
+    )
+    t.add_argument("--out", type=Path, default=Path("runs/pretrain"), help="run folder")
+    t.add_argument("--preset", default="default", choices=["tiny", "default"])
+    t.add_argument(
+        "--time-budget", type=float, default=None, help="training seconds (default: the preset's)"
+    )
+    t.add_argument(
+        "--total-budget",
+        type=float,
+        default=None,
+        help="seconds for the whole run; training is shortened to fit",
+    )
+    t.add_argument("--vocab-size", type=int, default=None)
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--max-corpus-mb", type=float, default=0, help="cap on kept source (0: none)")
+    t.add_argument("--eval-fraction", type=float, default=None, help="share of files held out")
+    t.add_argument(
+        "--ftype",
+        action="append",
+        choices=["f32", "f16", "q8_0"],
+        help="GGUF formats (default q8_0)",
+    )
+    t.add_argument("--tokenizer", type=Path, default=None, help="reuse a tokenizer.json")
+    t.add_argument("--no-compile", action="store_true", help="skip torch.compile")
+    t.add_argument("--name", default="slm-fim", help="model name in the GGUF and file names")
+    t.add_argument("--quiet", action="store_true", help="log lines instead of progress bars")
+    t.set_defaults(func=main, train_command="train")
+
+    f = subparsers.add_parser(
+        "finetune", help="continue training the model on one repository (resumable, time-bounded)"
+    )
+    f.add_argument("path", type=Path, help="repository folder")
+    f.add_argument(
+        "--base",
+        type=Path,
+        default=None,
+        help="starting model .gguf or checkpoint.pt (default: the embedded model)",
+    )
+    f.add_argument(
+        "--out", type=Path, default=None, help="run folder (default: PATH/.slm-lsp/finetune)"
+    )
+    f.add_argument("--time-budget", type=float, default=None, help="training seconds (default 600)")
+    f.add_argument("--lr", type=float, default=None)
+    f.add_argument("--batch-size", type=int, default=None)
+    f.add_argument("--seq-len", type=int, default=None)
+    f.add_argument(
+        "--fresh", action="store_true", help="ignore an existing checkpoint in the run folder"
+    )
+    f.add_argument("--quiet", action="store_true", help="log lines instead of progress bars")
+    f.set_defaults(func=main, train_command="finetune")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs the subcommand that add_subparser registered; returns the exit status."""
+    try:
+        import tokenizers  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as exc:
+        print(f"slm-lsp {args.train_command}: {exc}; {TRAIN_EXTRA_HINT}")
+        return 2
+    if args.train_command == "train":
+        return _train(args)
+    return _finetune(args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from slm_lsp.train.corpus import CorpusConfig
+    from slm_lsp.train.pretrain import PipelineConfig, run_pipeline
+
+    corpus = CorpusConfig(max_total_bytes=int(args.max_corpus_mb * 1e6))
+    if args.eval_fraction is not None:
+        corpus = replace(corpus, eval_fraction=args.eval_fraction)
+    pc = PipelineConfig(
+        out_dir=args.out,
+        roots=list(args.roots),
+        preset=args.preset,
+        time_budget_s=args.time_budget,
+        vocab_size=args.vocab_size,
+        corpus=corpus,
+        ftypes=tuple(args.ftype or ["q8_0"]),
+        model_name=args.name,
+        batch_size=args.batch_size,
+        compile=False if args.no_compile else None,
+        tokenizer_path=args.tokenizer,
+        progress=not args.quiet,
+        total_budget_s=args.total_budget,
+    )
+    summary = run_pipeline(pc)
+    print(
+        f"wrote {', '.join(f['path'] for f in summary['files'].values())} and MODEL_CARD.md in {args.out}"
+    )
+    return 0
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from slm_lsp.train.finetune import FinetuneConfig, finetune
+
+    fc = FinetuneConfig(
+        repo=args.path,
+        base=args.base,
+        out_dir=args.out,
+        time_budget_s=args.time_budget,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        seq_len=args.seq_len,
+        resume=not args.fresh,
+        progress=not args.quiet,
+    )
+    if not fc.repo.is_dir():
+        print(f"slm-lsp finetune: {fc.repo} is not a folder")
+        return 2
+    result = finetune(fc)
+    print(f"fine-tuned model: {result['gguf']}")
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Stand-alone entry: `python -m slm_lsp.train.cli train|finetune ...`."""
+    parser = argparse.ArgumentParser(prog="slm-lsp")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_subparser(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())

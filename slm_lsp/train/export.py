@@ -1,0 +1,243 @@
+"""Writes the model as a llama-architecture GGUF file that llama.cpp loads: hyper-parameters, a GPT-2-style byte-level BPE vocabulary with StarCoder FIM metadata, and the weights in F32, F16 or Q8_0.
+
+Weights come in as a dict of NumPy arrays already named as GGUF names them (`token_embd.weight`,
+`blk.0.attn_q.weight`, ...), in PyTorch's (out, in) layout. The model's RoPE rotates adjacent
+pairs, as llama.cpp's llama architecture does (rope type NORM), so q/k need no permutation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from slm_lsp.train.config import (
+    EOS_TOKEN,
+    FILE_SEP,
+    FIM_MIDDLE,
+    FIM_PAD,
+    FIM_PREFIX,
+    FIM_SUFFIX,
+    SPECIAL_TOKENS,
+    ModelConfig,
+    special_id,
+)
+
+PRE_TOKENIZER = "starcoder"
+"""`tokenizer.ggml.pre`: llama.cpp's StarCoder pre-tokenizer (digits split one by one, then the GPT-2 regex), the same as the `tokenizers` pipeline in tokenizer.py."""
+TOKEN_TYPE_NORMAL = 1
+TOKEN_TYPE_CONTROL = 3
+FILE_TYPES = ("f32", "f16", "q8_0")
+"""Weight formats written; norms always stay F32."""
+DEFAULT_LICENSE = "Apache-2.0"
+"""`general.license` of the weights."""
+
+
+@dataclass
+class GGUFVocab:
+    """A GPT-2-style vocabulary: token strings in the byte-to-unicode alphabet, their types and the BPE merges."""
+
+    tokens: list[str]
+    token_types: list[int]
+    merges: list[str] = field(default_factory=list)
+
+
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible map from bytes to printable characters."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+    bs += list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, (chr(c) for c in cs), strict=True))
+
+
+def byte_level_vocab(vocab_size: int) -> GGUFVocab:
+    """A vocabulary of the special tokens, the 256 bytes, one merge (two spaces; llama.cpp needs at least one) and control-type padding: enough for llama.cpp to load and run a model without the `tokenizers` library."""
+    space = bytes_to_unicode()[ord(" ")]
+    tokens = [*SPECIAL_TOKENS, *bytes_to_unicode().values(), space * 2]
+    types = [TOKEN_TYPE_CONTROL] * len(SPECIAL_TOKENS) + [TOKEN_TYPE_NORMAL] * 257
+    if vocab_size < len(tokens):
+        raise ValueError(f"vocab_size {vocab_size} is smaller than {len(tokens)}")
+    return pad_vocab(GGUFVocab(tokens, types, [f"{space} {space}"]), vocab_size)
+
+
+def pad_vocab(vocab: GGUFVocab, vocab_size: int) -> GGUFVocab:
+    """Pads a vocabulary with unused control tokens up to the model's embedding rows."""
+    tokens, types = list(vocab.tokens), list(vocab.token_types)
+    for i in range(len(tokens), vocab_size):
+        tokens.append(f"<|unused_{i}|>")
+        types.append(TOKEN_TYPE_CONTROL)
+    return GGUFVocab(tokens, types, list(vocab.merges))
+
+
+def tensor_names(cfg: ModelConfig) -> list[str]:
+    """Every GGUF tensor name the model has, in file order."""
+    names = ["token_embd.weight"]
+    for i in range(cfg.n_layers):
+        names += [
+            f"blk.{i}.{n}.weight"
+            for n in (
+                "attn_norm",
+                "attn_q",
+                "attn_k",
+                "attn_v",
+                "attn_output",
+                "ffn_norm",
+                "ffn_gate",
+                "ffn_up",
+                "ffn_down",
+            )
+        ]
+    names.append("output_norm.weight")
+    if not cfg.tie_embeddings:
+        names.append("output.weight")
+    return names
+
+
+def _quantize(name: str, arr: np.ndarray, ftype: str) -> tuple[np.ndarray, object]:
+    import gguf
+
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if arr.ndim == 1 or ftype == "f32":
+        return arr, gguf.GGMLQuantizationType.F32
+    if ftype == "f16":
+        return arr.astype(np.float16), gguf.GGMLQuantizationType.F16
+    if ftype == "q8_0" and arr.shape[-1] % 32 == 0:
+        q = gguf.GGMLQuantizationType.Q8_0
+        return gguf.quants.quantize(arr, q), q
+    return arr.astype(np.float16), gguf.GGMLQuantizationType.F16
+
+
+def write_gguf(
+    path: Path | str,
+    cfg: ModelConfig,
+    weights: Mapping[str, np.ndarray],
+    vocab: GGUFVocab,
+    ftype: str = "q8_0",
+    name: str = "slm-fim",
+    extra: Mapping[str, str] | None = None,
+) -> Path:
+    """Writes one GGUF file and returns its path."""
+    import gguf
+
+    if ftype not in FILE_TYPES:
+        raise ValueError(f"ftype must be one of {FILE_TYPES}")
+    if len(vocab.tokens) != cfg.vocab_size:
+        vocab = pad_vocab(vocab, cfg.vocab_size)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_name(name)
+    w.add_license(DEFAULT_LICENSE)
+    for k, v in (extra or {}).items():
+        w.add_string(k, v)
+    w.add_context_length(cfg.max_seq_len)
+    w.add_embedding_length(cfg.d_model)
+    w.add_block_count(cfg.n_layers)
+    w.add_feed_forward_length(cfg.ffn_dim)
+    w.add_head_count(cfg.n_heads)
+    w.add_head_count_kv(cfg.n_kv_heads)
+    w.add_layer_norm_rms_eps(cfg.norm_eps)
+    w.add_rope_freq_base(cfg.rope_theta)
+    w.add_rope_dimension_count(cfg.head_dim)
+    w.add_vocab_size(cfg.vocab_size)
+    w.add_file_type(
+        {
+            "f32": gguf.LlamaFileType.ALL_F32,
+            "f16": gguf.LlamaFileType.MOSTLY_F16,
+            "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+        }[ftype]
+    )
+
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(PRE_TOKENIZER)
+    w.add_token_list(vocab.tokens)
+    w.add_token_types(vocab.token_types)
+    if vocab.merges:
+        w.add_token_merges(vocab.merges)
+    eos = special_id(EOS_TOKEN)
+    w.add_bos_token_id(eos)
+    w.add_eos_token_id(eos)
+    w.add_add_bos_token(False)
+    w.add_add_eos_token(False)
+    w.add_uint32(gguf.Keys.Tokenizer.FIM_PRE_ID, special_id(FIM_PREFIX))
+    w.add_uint32(gguf.Keys.Tokenizer.FIM_SUF_ID, special_id(FIM_SUFFIX))
+    w.add_uint32(gguf.Keys.Tokenizer.FIM_MID_ID, special_id(FIM_MIDDLE))
+    w.add_uint32(gguf.Keys.Tokenizer.FIM_PAD_ID, special_id(FIM_PAD))
+    w.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, special_id(FILE_SEP))
+
+    for tname in tensor_names(cfg):
+        data, qtype = _quantize(tname, weights[tname], ftype)
+        w.add_tensor(tname, data, raw_dtype=qtype)  # type: ignore[arg-type]
+
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def split_file(path: Path, chunk_bytes: int, out_dir: Path) -> list[Path]:
+    """Cuts a file into numbered chunks (`NAME.part00`, ...) of at most chunk_bytes each."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parts: list[Path] = []
+    with open(path, "rb") as f:
+        i = 0
+        while chunk := f.read(chunk_bytes):
+            p = out_dir / f"{path.name}.part{i:02d}"
+            p.write_bytes(chunk)
+            parts.append(p)
+            i += 1
+    return parts
+
+
+def join_files(parts: Sequence[Path], out: Path) -> Path:
+    """Joins chunks written by split_file back into one file."""
+    with open(out, "wb") as f:
+        for p in sorted(parts):
+            f.write(Path(p).read_bytes())
+    return out
+
+
+def read_gguf(path: Path | str) -> tuple[ModelConfig, dict[str, np.ndarray], GGUFVocab]:
+    """Reads a GGUF file written by write_gguf back: its shape, float32 weights (dequantized) and vocabulary. Fine-tuning starts from the shipped file this way."""
+    import gguf
+
+    r = gguf.GGUFReader(str(path))
+
+    def val(key: str) -> object:
+        return r.fields[key].contents()
+
+    tokens = [str(t) for t in val("tokenizer.ggml.tokens")]  # type: ignore[union-attr]
+    types = [int(t) for t in val("tokenizer.ggml.token_type")]  # type: ignore[union-attr]
+    merges = (
+        [str(m) for m in val("tokenizer.ggml.merges")]
+        if "tokenizer.ggml.merges" in r.fields
+        else []
+    )  # type: ignore[union-attr]
+    names = {t.name for t in r.tensors}
+    cfg = ModelConfig(
+        vocab_size=len(tokens),
+        d_model=int(val("llama.embedding_length")),  # type: ignore[arg-type]
+        n_layers=int(val("llama.block_count")),  # type: ignore[arg-type]
+        n_heads=int(val("llama.attention.head_count")),  # type: ignore[arg-type]
+        n_kv_heads=int(val("llama.attention.head_count_kv")),  # type: ignore[arg-type]
+        ffn_dim=int(val("llama.feed_forward_length")),  # type: ignore[arg-type]
+        max_seq_len=int(val("llama.context_length")),  # type: ignore[arg-type]
+        rope_theta=float(val("llama.rope.freq_base")),  # type: ignore[arg-type]
+        norm_eps=float(val("llama.attention.layer_norm_rms_epsilon")),  # type: ignore[arg-type]
+        tie_embeddings="output.weight" not in names,
+    )
+    weights: dict[str, np.ndarray] = {}
+    for t in r.tensors:
+        shape = tuple(int(s) for s in reversed(t.shape))
+        data = gguf.quants.dequantize(t.data, t.tensor_type)
+        weights[t.name] = np.asarray(data, dtype=np.float32).reshape(shape)
+    return cfg, weights, GGUFVocab(tokens, types, merges)

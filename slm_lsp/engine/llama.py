@@ -1,0 +1,315 @@
+"""The in-process backend: a GGUF model run by llama-cpp-python, one ``Llama`` per engine.
+
+Prompts are tokenized part by part: file text with special tokens disabled, control tokens by id,
+so text in a user's file can never become a control token. Consecutive prompts that share a prefix
+reuse the KV cache (llama-cpp-python evaluates only the new tokens). Generation stops on the
+model's end-of-generation ids and the family's stop tokens, at ``max_tokens``, or within one token of
+``cancel`` being set; prompt evaluation is interrupted through llama.cpp's abort callback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from slm_lsp.config import ModelSettings
+from slm_lsp.engine.base import EngineError, Generation, GenerationParams, ModelInfo, Prompt
+from slm_lsp.prompt.templates import detect_family, get_family
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+FIM_ROLES = ("pre", "suf", "mid", "pad", "rep", "sep")
+#: Bytes of working memory assumed on top of the file's size when checking that a model fits.
+MEMORY_HEADROOM = 256 * 1024 * 1024
+
+#: ggml's log levels (NONE, DEBUG, INFO, WARN, ERROR, CONT); its INFO chatter is debug detail for us.
+_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.DEBUG, 3: logging.WARNING, 4: logging.ERROR, 5: logging.DEBUG}
+
+
+def _install_log_bridge(llama_cpp: Any) -> Any:
+    """Route llama.cpp's C logs into Python logging (at debug level, so stdout stays the protocol's)."""
+    llama_log = logging.getLogger("slm_lsp.llama_cpp")
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+        msg = text.decode("utf-8", errors="replace").rstrip()
+        if msg:
+            llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", msg)
+
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    return callback
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_model_file(path: str | os.PathLike[str]) -> Path:
+    """Check that ``path`` is a readable, complete-looking GGUF file that fits in memory; raise EngineError otherwise."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise EngineError(f"model file not found: {p}")
+    if not p.is_file():
+        raise EngineError(f"model path is not a file: {p}")
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise EngineError(f"cannot read model file {p}: {exc.strerror}") from None
+    if head[:4] != GGUF_MAGIC:
+        raise EngineError(f"not a GGUF model file: {p} (llama.cpp needs a .gguf file)")
+    size = p.stat().st_size
+    avail = _available_memory()
+    if avail is not None and size + MEMORY_HEADROOM > avail:
+        raise EngineError(f"model {p.name} needs about {size / 2**30:.1f} GiB but only {avail / 2**30:.1f} GiB of memory is free")
+    return p
+
+
+class LlamaEngine:
+    """A GGUF model loaded in this process (implements ``engine.base.Engine``)."""
+
+    def __init__(self, path: str | os.PathLike[str], settings: ModelSettings | None = None) -> None:
+        settings = settings or ModelSettings()
+        p = check_model_file(path)
+        try:
+            import llama_cpp
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise EngineError(f"llama-cpp-python is not installed or failed to import: {exc}") from None
+        self._lib = llama_cpp
+        self._log_callback = _install_log_bridge(llama_cpp)
+        threads = settings.n_threads or max(1, os.cpu_count() or 1)
+        t0 = time.perf_counter()
+        try:
+            # verbose=True: with verbose=False llama-cpp-python redirects fds 1 and 2 while loading,
+            # which would swallow LSP messages written meanwhile. Logs go through the bridge above.
+            with contextlib.redirect_stderr(io.StringIO()):  # Python-level chatter only; fds stay untouched
+                self.llm = llama_cpp.Llama(
+                    model_path=str(p),
+                    n_ctx=settings.n_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_batch=min(settings.n_batch, settings.n_ctx),
+                    n_gpu_layers=settings.n_gpu_layers,
+                    verbose=True,
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise EngineError(f"llama.cpp could not load {p.name}: the file is truncated, corrupt or of an unsupported architecture ({exc})") from None
+        self.llm.verbose = False
+        self.load_seconds = time.perf_counter() - t0
+        self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self._special_cache: dict[str, int | None] = {}
+        self._abort = threading.Event()
+        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self._abort.is_set())
+        llama_cpp.llama_set_abort_callback(self.llm.ctx, self._abort_cb, None)
+
+        fim_ids = {}
+        for role in FIM_ROLES:
+            tid = getattr(llama_cpp, f"llama_vocab_fim_{role}")(self._vocab)
+            if tid >= 0:
+                fim_ids[role] = int(tid)
+        meta = self.llm.metadata
+        family = settings.family
+        if family == "auto":
+            family = detect_family(lambda t: self.special_id(t) is not None, fim_ids)
+        self.family = get_family(family)
+        bos = llama_cpp.llama_vocab_bos(self._vocab)
+        #: whether this model wants a BOS token at all (SmolLM2's GGUF says no)
+        self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
+        n_vocab = self.llm.n_vocab()
+        self._eog = {i for i in fim_ids.values() if llama_cpp.llama_vocab_is_eog(self._vocab, i)}
+        eos = llama_cpp.llama_vocab_eos(self._vocab)
+        if eos >= 0:
+            self._eog.add(int(eos))
+        eot = llama_cpp.llama_vocab_eot(self._vocab)
+        if eot >= 0:
+            self._eog.add(int(eot))
+        for tok in self.family.stop_tokens:
+            tid = self.special_id(tok)
+            if tid is not None:
+                self._eog.add(tid)
+        arch = meta.get("general.architecture", "")
+        self.info = ModelInfo(
+            path=str(p),
+            backend="llama_cpp",
+            family=self.family.name,
+            architecture=arch,
+            name=meta.get("general.name", p.stem),
+            n_ctx_train=int(meta.get(f"{arch}.context_length", 0) or 0),
+            n_ctx=self.llm.n_ctx(),
+            n_vocab=n_vocab,
+            bos_id=int(bos) if bos >= 0 else None,
+            eog_ids=tuple(sorted(self._eog)),
+            fim_ids=fim_ids,
+            size_bytes=p.stat().st_size,
+        )
+
+    # ------------------------------------------------------------------ tokens
+    def special_id(self, text: str) -> int | None:
+        """The id of the control token spelled ``text``, or None when the vocabulary has none."""
+        if text not in self._special_cache:
+            ids = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+            tid = ids[0] if len(ids) == 1 else None
+            if tid is not None and not (self._lib.llama_vocab_is_control(self._vocab, tid) or self._lib.llama_vocab_is_eog(self._vocab, tid)):
+                # A plain word that happens to be one token (e.g. "[PREFIX]" in some vocabularies) is no control token.
+                attr = self._lib.llama_vocab_get_attr(self._vocab, tid) if hasattr(self._lib, "llama_vocab_get_attr") else 0
+                if not attr & 8:  # LLAMA_TOKEN_ATTR_USER_DEFINED
+                    tid = None
+            self._special_cache[text] = tid
+        return self._special_cache[text]
+
+    def tokenize_text(self, text: str) -> list[int]:
+        """Tokens of file text, control-token spellings kept as plain text."""
+        if not text:
+            return []
+        return list(self.llm.tokenize(text.encode("utf-8", errors="replace"), add_bos=False, special=False))
+
+    def prompt_tokens(self, prompt: Prompt) -> list[int]:
+        """The token ids sent to the model for ``prompt``."""
+        ids: list[int] = []
+        if prompt.add_bos and self._add_bos and self.info.bos_id is not None:
+            ids.append(self.info.bos_id)
+        for part in prompt.parts:
+            if part.kind == "special":
+                tid = self.special_id(part.text)
+                if tid is None:
+                    role = self.family.fim_roles.get(part.text)
+                    tid = self.info.fim_ids.get(role) if role else None
+                if tid is None:
+                    raise EngineError(f"model {Path(self.info.path).name} has no token {part.text!r} needed by the {prompt.family} template; set model.family")
+                ids.append(tid)
+            else:
+                ids.extend(self.tokenize_text(part.text))
+        return ids
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize_text(text))
+
+    def detokenize(self, ids: list[int]) -> str:
+        return self.llm.detokenize(ids).decode("utf-8", errors="replace")
+
+    def cached_prefix(self, ids: list[int]) -> int:
+        """How many leading tokens of ``ids`` are already in the KV cache."""
+        n = 0
+        for a, b in zip(self.llm.input_ids[: self.llm.n_tokens], ids):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    # ------------------------------------------------------------------ generation
+    def generate(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event, on_text: Callable[[str], None] | None = None) -> Generation:
+        ids = self.prompt_tokens(prompt)
+        limit = self.info.n_ctx - params.max_tokens - 1
+        if len(ids) > limit:
+            raise EngineError(f"prompt of {len(ids)} tokens does not fit the context of {self.info.n_ctx} (lower completion.prefix_chars or context.budget_tokens)")
+        gen = Generation(prompt_tokens=ids, n_prompt=len(ids))
+        cached = self.cached_prefix(ids)
+        gen.n_prompt_evaluated = len(ids) - (cached - 1 if cached == len(ids) else cached) if cached else len(ids)
+        if cancel.is_set():
+            gen.stop_reason = "cancelled"
+            return gen
+        self.llm.set_seed(params.seed)
+        watcher = _CancelBridge(cancel, self._abort)
+        pending = b""
+        t0 = time.perf_counter()
+        t_first: float | None = None
+        stop_text = tuple(s for s in prompt.stop_text if s)
+        try:
+            for tok in self.llm.generate(ids, temp=params.temperature, top_p=params.top_p, top_k=40, min_p=0.05, repeat_penalty=1.0, reset=True):
+                if t_first is None:
+                    t_first = time.perf_counter()
+                if tok in self._eog:
+                    gen.stop_reason = "eos"
+                    break
+                gen.tokens.append(int(tok))
+                pending += self.llm.detokenize([tok], prev_tokens=gen.tokens[:-1])
+                piece = _decode_complete(pending)
+                if piece is not None:
+                    pending = b""
+                    gen.text += piece
+                    if on_text is not None and piece:
+                        on_text(piece)
+                if stop_text and any(s in gen.text for s in stop_text):
+                    cut = min(gen.text.find(s) for s in stop_text if s in gen.text)
+                    gen.text = gen.text[:cut]
+                    gen.stop_reason = "stop"
+                    break
+                if cancel.is_set():
+                    gen.stop_reason = "cancelled"
+                    break
+                if len(gen.tokens) >= params.max_tokens:
+                    gen.stop_reason = "length"
+                    break
+        except RuntimeError as exc:
+            if cancel.is_set():
+                gen.stop_reason = "cancelled"
+                self._resync_after_abort()
+            else:
+                raise EngineError(f"llama.cpp failed while generating: {exc}") from None
+        finally:
+            watcher.close()
+            self._abort.clear()
+        t1 = time.perf_counter()
+        if pending:
+            gen.text += pending.decode("utf-8", errors="ignore")
+        first = t_first if t_first is not None else t1
+        gen.prompt_ms = (first - t0) * 1000
+        gen.gen_ms = (t1 - first) * 1000
+        return gen
+
+    def _resync_after_abort(self) -> None:
+        """After an interrupted decode, drop KV entries beyond what the Python side knows was evaluated."""
+        try:
+            self.llm._ctx.kv_cache_seq_rm(-1, self.llm.n_tokens, -1)
+        except Exception:  # pragma: no cover - depends on llama.cpp internals
+            self.llm.reset()
+
+    def close(self) -> None:
+        llm = getattr(self, "llm", None)
+        if llm is not None:
+            llm.close()
+            self.llm = None  # type: ignore[assignment]
+
+
+class _CancelBridge:
+    """Forward a request's cancel event to the engine's abort flag (checked by llama.cpp between batches)."""
+
+    def __init__(self, cancel: threading.Event, abort: threading.Event) -> None:
+        self._cancel, self._abort, self._done = cancel, abort, threading.Event()
+        self._thread = threading.Thread(target=self._run, name="slm-cancel-bridge", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            if self._cancel.wait(0.02):
+                self._abort.set()
+                return
+
+    def close(self) -> None:
+        self._done.set()
+
+
+def _decode_complete(data: bytes) -> str | None:
+    """Decode ``data`` unless it ends inside a multi-byte UTF-8 sequence (then wait for more bytes)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return None
+        return data.decode("utf-8", errors="replace")

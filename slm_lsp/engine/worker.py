@@ -1,0 +1,154 @@
+"""The one worker thread that owns a model: loads it in the background and runs generation jobs.
+
+Execution model: the LSP event loop never touches the model. It submits jobs here and awaits their
+futures. Jobs carry a key (the document URI): a new job supersedes every older job with the same key
+— a pending one is answered ``None`` at once, a running one has its cancel event set and stops within
+one token. ``cancel(future)`` does the same for ``$/cancelRequest``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from slm_lsp.engine.base import Engine, EngineError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class Job(Generic[T]):
+    key: str
+    fn: Callable[[Engine, threading.Event], T]
+    future: Future[T | None] = field(default_factory=Future)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class EngineWorker:
+    """Owns one engine on one thread. States: ``idle`` → ``loading`` → ``ready`` | ``failed``."""
+
+    def __init__(self, loader: Callable[[], Engine], on_state: Callable[[str, str], None] | None = None) -> None:
+        self._loader = loader
+        self._on_state = on_state
+        self._jobs: deque[Job[Any]] = deque()
+        self._cond = threading.Condition()
+        self._running: Job[Any] | None = None
+        self._stop = False
+        self.engine: Engine | None = None
+        self.state = "idle"
+        self.error = ""
+        self.loaded = threading.Event()  #: set once loading finished, whether it worked or not
+        self._thread = threading.Thread(target=self._run, name="slm-engine", daemon=True)
+
+    # ------------------------------------------------------------------ control
+    def start(self) -> None:
+        """Start the thread; it loads the model first."""
+        self._thread.start()
+
+    def submit(self, key: str, fn: Callable[[Engine, threading.Event], T]) -> Future[T | None]:
+        """Queue ``fn(engine, cancel)``; supersede older jobs with the same key. Resolves ``None`` when superseded or when no model is ready."""
+        job: Job[T] = Job(key, fn)
+        with self._cond:
+            if self.state == "failed" or self._stop:
+                job.future.set_result(None)
+                return job.future
+            for old in [j for j in self._jobs if j.key == key]:
+                self._jobs.remove(old)
+                old.cancel.set()
+                old.future.set_result(None)
+            if self._running is not None and self._running.key == key:
+                self._running.cancel.set()
+            self._jobs.append(job)
+            self._cond.notify()
+        return job.future
+
+    def cancel(self, future: Future[Any]) -> None:
+        """Cancel the job behind ``future``: dropped if pending, stopped within one token if running."""
+        with self._cond:
+            for job in list(self._jobs):
+                if job.future is future:
+                    self._jobs.remove(job)
+                    job.cancel.set()
+                    if not job.future.done():
+                        job.future.set_result(None)
+                    return
+            if self._running is not None and self._running.future is future:
+                self._running.cancel.set()
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop the thread (cancelling everything) and free the model."""
+        with self._cond:
+            self._stop = True
+            for job in self._jobs:
+                job.cancel.set()
+                if not job.future.done():
+                    job.future.set_result(None)
+            self._jobs.clear()
+            if self._running is not None:
+                self._running.cancel.set()
+            self._cond.notify_all()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None
+
+    # ------------------------------------------------------------------ thread
+    def _set_state(self, state: str, message: str = "") -> None:
+        self.state, self.error = state, message if state == "failed" else ""
+        if self._on_state is not None:
+            try:
+                self._on_state(state, message)
+            except Exception:  # a listener's failure must not kill the worker
+                log.exception("state listener failed")
+
+    def _run(self) -> None:
+        self._set_state("loading")
+        try:
+            self.engine = self._loader()
+        except EngineError as exc:
+            log.error("model failed to load: %s", exc)
+            self._fail(str(exc))
+            return
+        except Exception as exc:  # unexpected: still a message, never a dead server
+            log.exception("model failed to load")
+            self._fail(f"model failed to load: {exc}")
+            return
+        self._set_state("ready")
+        self.loaded.set()
+        while True:
+            with self._cond:
+                while not self._jobs and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    break
+                job = self._jobs.popleft()
+                self._running = job
+            try:
+                result = job.fn(self.engine, job.cancel)
+                if not job.future.done():
+                    job.future.set_result(result)
+            except BaseException as exc:  # delivered to the awaiting handler
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            finally:
+                with self._cond:
+                    self._running = None
+        if self.engine is not None:
+            self.engine.close()
+
+    def _fail(self, message: str) -> None:
+        with self._cond:
+            self._set_state("failed", message)
+            for job in self._jobs:
+                if not job.future.done():
+                    job.future.set_result(None)
+            self._jobs.clear()
+        self.loaded.set()

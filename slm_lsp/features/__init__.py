@@ -1,0 +1,2 @@
+"""One module per LSP method group; each exposes ``register(server)``. Only this package and
+``server.py`` import pygls or lsprotocol."""

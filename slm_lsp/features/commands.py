@@ -1,0 +1,46 @@
+"""workspace/executeCommand: ``slm.status``, ``slm.toggle``, ``slm.reloadModel``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from slm_lsp.server import SlmServer
+
+
+def status(ls: SlmServer) -> dict[str, Any]:
+    worker = ls.worker
+    engine = getattr(worker, "engine", None)
+    info = getattr(engine, "info", None)
+    return {
+        "model_state": worker.state if worker else "idle",
+        "model_error": worker.error if worker else "",
+        "model": Path(info.path).name if info else "",
+        "family": info.family if info else "",
+        "backend": info.backend if info else ls.settings.model.backend,
+        "completions_enabled": ls.completions_enabled,
+        "last_latency_ms": ls.last_latency_ms,
+        "cache_hits": ls.completion.cache.hits,
+        "cache_misses": ls.completion.cache.misses,
+        "indexed": ls.index is not None,
+    }
+
+
+def register(server: SlmServer) -> None:
+    @server.command("slm.status")
+    def slm_status(ls: SlmServer, *args: Any) -> dict[str, Any]:
+        return status(ls)
+
+    @server.command("slm.toggle")
+    def slm_toggle(ls: SlmServer, *args: Any) -> dict[str, Any]:
+        ls.completions_enabled = not ls.completions_enabled
+        ls.show_message(f"slm-lsp: completions {'on' if ls.completions_enabled else 'off'}", lsp.MessageType.Info)
+        return status(ls)
+
+    @server.command("slm.reloadModel")
+    def slm_reload(ls: SlmServer, *args: Any) -> dict[str, Any]:
+        ls.start_model()
+        return status(ls)

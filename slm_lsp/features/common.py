@@ -1,0 +1,90 @@
+"""What the inline-completion and completion handlers share: one async path from a request to an ``Outcome``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from slm_lsp.completion import Outcome
+from slm_lsp.engine.base import EngineError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from slm_lsp.server import SlmServer
+
+log = logging.getLogger(__name__)
+
+
+async def complete(ls: SlmServer, uri: str, position: lsp.Position, *, alternatives: int, automatic: bool, on_suggestion: Callable[[str], None] | None = None) -> Outcome | None:
+    """Run the pipeline for a request; None when there is nothing to offer (no model yet, unknown document, cancelled...)."""
+    settings = ls.settings
+    if not (settings.completion.enabled and ls.completions_enabled):
+        return None
+    doc = ls.document(uri)
+    if doc is None:
+        return None
+    if doc.language_id in settings.completion.disabled_languages or (doc.language or "") in settings.completion.disabled_languages:
+        return None
+    pos = ls.to_server_position(uri, position)
+    if pos is None:
+        log.info("completion position %s:%s is outside %s", position.line, position.character, uri)
+        return None
+    line, col = pos
+    t0 = time.perf_counter()
+    cached = ls.completion.cache.get(doc, line, col)
+    if cached:
+        plan = ls.completion.plan(doc, line, col)
+        out = Outcome(plan=plan, cached=True)
+        from slm_lsp.completion import Suggestion
+
+        out.suggestions = [Suggestion(t) for t in cached[: max(1, alternatives)]]
+        ls.last_latency_ms = (time.perf_counter() - t0) * 1000
+        return out
+    worker = ls.worker
+    if worker is None or worker.state != "ready":
+        return None
+    if automatic and settings.completion.debounce_ms:
+        await asyncio.sleep(settings.completion.debounce_ms / 1000)  # a newer request cancels this task here
+    partial_cb = None
+    if settings.completion.partial_notifications:
+        version = doc.version
+
+        def partial_cb(text: str) -> None:
+            ls.notify_threadsafe("slm/partialCompletion", {"uri": uri, "version": version, "position": {"line": position.line, "character": position.character}, "text": text, "done": False})
+
+    def job(engine, cancel):  # type: ignore[no-untyped-def]
+        plan = ls.completion.plan(doc, line, col, engine.count_tokens)
+        return ls.completion.run(engine, plan, alternatives=alternatives, cancel=cancel, on_partial=partial_cb)
+
+    future = worker.submit(uri, job)
+    ls.notify_threadsafe("slm/status", {"state": "generating", "uri": uri})
+    try:
+        outcome = await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        worker.cancel(future)
+        ls.notify_threadsafe("slm/status", {"state": "ready", "cancelled": True})
+        raise
+    except EngineError as exc:
+        ls.show_message(f"slm-lsp: {exc}", lsp.MessageType.Warning)
+        return None
+    except Exception:
+        log.exception("completion failed")
+        return None
+    ls.last_latency_ms = (time.perf_counter() - t0) * 1000
+    status = {"state": "ready", "latency_ms": round(ls.last_latency_ms, 1)}
+    if outcome is not None and outcome.generations:
+        status.update(outcome.generations[0].timings())
+    ls.notify_threadsafe("slm/status", status)
+    if outcome is not None and partial_cb is not None:
+        text = outcome.suggestions[0].text if outcome.suggestions else ""
+        ls.notify_threadsafe("slm/partialCompletion", {"uri": uri, "version": doc.version, "position": {"line": position.line, "character": position.character}, "text": text, "done": True})
+    if outcome is None or outcome.cancelled:
+        return None
+    if on_suggestion is not None:
+        for s in outcome.suggestions:
+            on_suggestion(s.text)
+    return outcome

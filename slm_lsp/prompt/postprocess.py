@@ -1,0 +1,186 @@
+"""Post-processing of raw model output into a suggestion: pure functions, no I/O, no model.
+
+The pipeline (``clean``) decides single- vs multi-line from the cursor context, keeps the
+indentation right, stops at the end of the current block or statement, drops repeated lines and
+text that duplicates what already follows the cursor, and balances brackets the suggestion opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPEN = {"(": ")", "[": "]", "{": "}"}
+CLOSE = {v: k for k, v in OPEN.items()}
+#: Line endings after which a new indented block starts (Python ``:``, C-like ``{``, Ruby ``do``...).
+BLOCK_OPENERS = (":", "{", "(", "[", " do", "=>", " then", "->")
+
+
+@dataclass(frozen=True)
+class CursorContext:
+    """What surrounds the cursor, as far as post-processing needs to know."""
+
+    line_prefix: str  #: text of the cursor's line before the cursor
+    line_suffix: str  #: text of the cursor's line after the cursor
+    next_lines: tuple[str, ...] = ()  #: a few lines after the cursor's line
+    prev_lines: tuple[str, ...] = ()  #: a few lines before the cursor's line, nearest last
+    indent_unit: str = "    "
+
+
+def indentation(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def detect_indent_unit(lines: list[str]) -> str:
+    """The file's indentation unit: a tab, or the smallest run of leading spaces seen."""
+    widths = []
+    for line in lines:
+        ind = indentation(line)
+        if not line.strip() or not ind:
+            continue
+        if ind.startswith("\t"):
+            return "\t"
+        widths.append(len(ind))
+    return " " * min(widths) if widths else "    "
+
+
+def wants_multiline(ctx: CursorContext, policy: str = "auto") -> bool:
+    """Whether a multi-line suggestion fits here: never with code after the cursor on the line."""
+    if policy == "always":
+        return True
+    if policy == "never":
+        return False
+    if ctx.line_suffix.strip(" \t)]}\"';,"):
+        return False
+    stripped = ctx.line_prefix.strip()
+    if not stripped:
+        return True  # an empty or indentation-only line: a body or the next statements
+    prev = ctx.line_prefix.rstrip()
+    return prev.endswith(BLOCK_OPENERS)
+
+
+def _strip_suffix_overlap(text: str, line_suffix: str) -> str:
+    """Drop the end of a one-line suggestion that repeats what follows the cursor (``foo(x)`` + ``)``)."""
+    suffix = line_suffix.rstrip()
+    if not suffix:
+        return text
+    if text.endswith(suffix):
+        return text[: len(text) - len(suffix)]
+    # the suggestion may end with only the start of the suffix, e.g. ")" of "):"
+    for k in range(len(suffix), 0, -1):
+        if text.endswith(suffix[:k]) and all(c in CLOSE or c in "\"';:," for c in suffix[:k]):
+            return text[: len(text) - k]
+    return text
+
+
+def _balance(text: str, line_suffix: str) -> str:
+    """Close brackets the suggestion opened and the rest of the line does not close."""
+    stack: list[str] = []
+    in_str: str | None = None
+    for ch in text:
+        if in_str:
+            if ch == in_str:
+                in_str = None
+            continue
+        if ch in "\"'`":
+            in_str = ch
+        elif ch in OPEN:
+            stack.append(ch)
+        elif ch in CLOSE and stack and stack[-1] == CLOSE[ch]:
+            stack.pop()
+    if not stack:
+        return text
+    available = list(line_suffix.lstrip())
+    closers = ""
+    for opener in reversed(stack):
+        want = OPEN[opener]
+        if available and available[0] == want:
+            available.pop(0)
+            continue
+        closers += want
+    return text + closers
+
+
+def _cut_block(lines: list[str], base_indent: str, first_is_partial: bool, max_lines: int) -> list[str]:
+    """Keep lines of the current block: stop at the first non-empty line indented less than the block."""
+    out: list[str] = []
+    depth = 0
+    for i, line in enumerate(lines):
+        if i >= max_lines:
+            break
+        if i > 0 and line.strip():
+            ind = indentation(line)
+            if len(ind.expandtabs(4)) < len(base_indent.expandtabs(4)):
+                break
+            if depth <= 0 and line.strip()[0] in CLOSE and len(ind.expandtabs(4)) < len(base_indent.expandtabs(4)) + 1 and not first_is_partial and i > 0 and base_indent == "":
+                break
+        for ch in line:
+            if ch in OPEN:
+                depth += 1
+            elif ch in CLOSE:
+                depth -= 1
+        out.append(line)
+        if depth < 0:
+            break
+    while out and not out[-1].strip():
+        out.pop()
+    return out
+
+
+def _drop_repeats(lines: list[str], ctx: CursorContext) -> list[str]:
+    """Stop at a line that repeats the previous one or re-types the lines that follow the cursor."""
+    out: list[str] = []
+    following = [l.strip() for l in ctx.next_lines if l.strip()]
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s and out and s == out[-1].strip() and i > 0:
+            break
+        if i > 0 and s and following and s == following[0]:
+            # the model is writing what is already below the cursor
+            break
+        out.append(line)
+    return out
+
+
+def clean(raw: str, ctx: CursorContext, *, multiline_policy: str = "auto", max_lines: int = 12) -> str:
+    """Turn raw model output into the text to insert at the cursor ('' when nothing useful is left)."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        return ""
+    multiline = wants_multiline(ctx, multiline_policy)
+    lines = text.split("\n")
+    at_line_start = not ctx.line_prefix.strip()
+    # Indentation: on an indentation-only line the cursor already sits at the indent; the model may repeat it.
+    if at_line_start and ctx.line_prefix and lines[0].startswith(ctx.line_prefix) and lines[0].strip():
+        lines[0] = lines[0][len(ctx.line_prefix) :]
+    if ctx.indent_unit == "\t":
+        lines = [_spaces_to_tabs(l) for l in lines]
+    if not multiline:
+        first = lines[0]
+        if not first.strip() and len(lines) > 1 and at_line_start and not ctx.line_suffix.strip():
+            first = ""
+        lines = [first]
+    else:
+        base = ctx.line_prefix if at_line_start else indentation(ctx.line_prefix)
+        if not at_line_start and ctx.line_prefix.rstrip().endswith(BLOCK_OPENERS):
+            # a block starts: its body sits one unit deeper, and it ends where the indent drops back
+            base = indentation(ctx.line_prefix) + ctx.indent_unit
+        lines = [lines[0]] + [l.rstrip() for l in lines[1:]]
+        lines = _cut_block(lines, base, not at_line_start, max_lines)
+    lines = _drop_repeats(lines, ctx)
+    if not lines:
+        return ""
+    lines[-1] = lines[-1].rstrip() if len(lines) > 1 or not ctx.line_suffix else lines[-1]
+    result = "\n".join(lines)
+    if len(lines) == 1:
+        result = _strip_suffix_overlap(result, ctx.line_suffix)
+        result = _balance(result, ctx.line_suffix)
+        if not ctx.line_suffix.strip():
+            result = result.rstrip()
+    return result if result.strip() else ""
+
+
+def _spaces_to_tabs(line: str, width: int = 4) -> str:
+    ind = indentation(line)
+    if "\t" in ind or not ind:
+        return line
+    return "\t" * (len(ind) // width) + " " * (len(ind) % width) + line[len(ind) :]

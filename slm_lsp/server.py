@@ -1,0 +1,285 @@
+"""The language server: owns settings, the model worker, the index and the security engine, and
+registers one feature module per LSP method group (``features/``).
+
+Execution model — what runs where:
+
+* the asyncio event loop (pygls) runs handlers; they only unpack params, take a ``Document``
+  snapshot, hand work off and convert results; they never block on the model or on disk;
+* one engine worker thread (``engine.worker``) owns the model: it loads it after ``initialized``
+  and runs generation jobs, newest per document first; ``$/cancelRequest`` or a newer keystroke
+  sets the job's cancel event, which stops it within one token;
+* a small thread pool (``self.pool``) runs security checks and the cold index build, so that
+  diagnostics never delay completions;
+* watchdog's observer thread feeds file-system events into the index (debounced inside it).
+
+Results cross back to the loop with ``asyncio.wrap_future``; notifications from other threads go
+through ``self.notify_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from slm_lsp import __version__, languages
+from slm_lsp.completion import CompletionService, Document, relative_path
+from slm_lsp.config import Settings
+from slm_lsp.engine.worker import EngineWorker
+
+log = logging.getLogger(__name__)
+
+#: Feature modules, each with ``register(server)``; the order does not matter.
+FEATURES = (
+    "lifecycle",
+    "documents",
+    "inline_completion",
+    "completion",
+    "diagnostics",
+    "code_actions",
+    "symbols",
+    "commands",
+)
+
+#: Settings whose change means loading the model again.
+MODEL_KEYS = ("path", "family", "backend", "n_ctx", "n_threads", "n_batch", "n_gpu_layers", "endpoint", "name", "api_key_env", "verify_tls", "use_infill")
+
+
+class SlmServer(LanguageServer):
+    """slm-lsp's LanguageServer; one per process."""
+
+    def __init__(self, settings: Settings, base_layers: tuple[dict[str, Any], dict[str, Any]] = ({}, {})) -> None:
+        super().__init__("slm-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.base_layers = base_layers
+        self.settings = settings
+        self.editor_layers: list[dict[str, Any]] = [{}, {}]  #: initializationOptions, workspace/configuration
+        self.root: Path | None = None
+        self.worker: EngineWorker | None = None
+        self.index: Any = None  #: workspace.index.WorkspaceIndex once built
+        self.retriever: Any = None  #: context.retrieve.ContextRetriever
+        self.security: Any = None  #: security.engine.SecurityEngine
+        self.completion = CompletionService(settings)
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slm-bg")
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.completions_enabled = True
+        self.last_latency_ms: float | None = None
+        self.status_text = "starting"
+        self.parsed: dict[str, Any] = {}  #: uri → workspace.parse.ParsedDocument for open documents
+        self.progress_tokens: dict[str, str] = {}  #: work-done progress in flight: what → token
+        self.diagnostic_tasks: dict[str, asyncio.Future[None]] = {}  #: uri → pending debounced check
+        self.findings: dict[str, tuple[int | None, list[Any]]] = {}  #: uri → (version, security findings)
+
+    # ------------------------------------------------------------------ settings
+    def apply_settings(self) -> list[str]:
+        """Recompute settings from all layers; return the error messages (already shown to the user)."""
+        file_layer, cli_layer = self.base_layers
+        editor_file: dict[str, Any] = {}
+        for layer in self.editor_layers:
+            cfg = layer.get("configFile") or layer.get("config_file") if isinstance(layer, dict) else None
+            if cfg:
+                from slm_lsp.config import load_toml
+
+                try:
+                    editor_file = load_toml(cfg)
+                except ValueError as exc:
+                    self.show_message(f"slm-lsp: {exc}", lsp.MessageType.Error)
+        settings, errors = Settings.from_layers(file_layer, editor_file, *self.editor_layers, cli_layer)
+        old = self.settings
+        self.settings = settings
+        self.completion.settings = settings
+        self.completion.cache.size = settings.completion.cache_size
+        if self.security is not None:
+            self.security = self._make_security()
+            self.completion.security = self.security
+        if self.retriever is not None:
+            self.retriever.settings = settings.context
+        logging.getLogger("slm_lsp").setLevel(settings.log_level.upper())
+        if errors:
+            msg = "slm-lsp: invalid settings (defaults used instead): " + "; ".join(errors)
+            log.warning(msg)
+            self.show_message(msg, lsp.MessageType.Warning)
+        if self.worker is not None and any(getattr(old.model, k) != getattr(settings.model, k) for k in MODEL_KEYS):
+            log.info("model settings changed: loading the model again")
+            self.start_model()
+        return errors
+
+    # ------------------------------------------------------------------ model
+    def start_model(self) -> None:
+        """(Re)start the engine worker; the model loads on its thread."""
+        from slm_lsp.engine.loader import load_engine
+
+        if self.worker is not None:
+            self.worker.shutdown(timeout=0.5)
+        model_settings = self.settings.model
+        self.worker = EngineWorker(lambda: load_engine(model_settings), on_state=self._on_model_state)
+        self.worker.start()
+
+    def _on_model_state(self, state: str, message: str) -> None:
+        """Called on the worker thread when the model starts loading, is ready, or failed."""
+        self.status_text = state
+        info = getattr(getattr(self.worker, "engine", None), "info", None)
+        payload = {"state": state, "message": message, "model": Path(info.path).name if info else "", "family": info.family if info else ""}
+        self.notify_threadsafe("slm/status", payload)
+        if state == "failed":
+            self.call_threadsafe(self.show_message, f"slm-lsp: {message}. Completions are off; diagnostics still work.", lsp.MessageType.Error)
+        elif state == "ready" and info is not None:
+            self.call_threadsafe(self.log_message, f"slm-lsp: model {Path(info.path).name} ready ({info.family} template)", lsp.MessageType.Info)
+        from slm_lsp.features import lifecycle
+
+        self.call_threadsafe(lifecycle.model_progress, self, state, message)
+
+    # ------------------------------------------------------------------ subsystems
+    def _make_security(self) -> Any:
+        from slm_lsp.security.engine import SecurityEngine
+
+        return SecurityEngine(self.settings.security)
+
+    def start_subsystems(self) -> None:
+        """Security engine now; the index in the background (its cache makes restarts cheap)."""
+        try:
+            self.security = self._make_security()
+            self.completion.security = self.security
+        except Exception:
+            log.exception("security engine failed to start")
+        if self.root is None or not self.settings.index.enabled:
+            self._make_retriever(None)
+            return
+        self.pool.submit(self._build_index)
+
+    def _make_retriever(self, index: Any) -> None:
+        try:
+            from slm_lsp.context.retrieve import ContextRetriever
+
+            self.retriever = ContextRetriever(index, self.settings.context)
+            self.completion.retriever = self.retriever
+        except Exception:
+            log.exception("context retrieval is not available")
+
+    def _build_index(self) -> None:
+        from slm_lsp.features import lifecycle
+        from slm_lsp.workspace.index import WorkspaceIndex
+
+        assert self.root is not None
+        try:
+            index = WorkspaceIndex(self.root, self.settings.index)
+            self.call_threadsafe(lifecycle.index_progress, self, "begin", 0, 0)
+            stats = index.load_or_build(lambda done, total: self.call_threadsafe(lifecycle.index_progress, self, "report", done, total))
+            self.index = index
+            self._make_retriever(index)
+            for uri, parsed in list(self.parsed.items()):
+                self._index_document(uri, parsed.text)
+            if self.settings.index.watch:
+                index.start_watching()
+            log.info("index ready: %s", stats)
+            self.call_threadsafe(lifecycle.index_progress, self, "end", getattr(stats, "files", 0), getattr(stats, "symbols", 0))
+        except Exception as exc:
+            log.exception("indexing failed")
+            self._make_retriever(None)
+            self.call_threadsafe(lifecycle.index_progress, self, "end", 0, 0)
+            self.call_threadsafe(self.show_message, f"slm-lsp: indexing the workspace failed: {exc}", lsp.MessageType.Warning)
+
+    def _index_document(self, uri: str, text: str) -> None:
+        if self.index is None:
+            return
+        doc = self.document(uri)
+        if doc is not None and doc.language and uri.startswith("file:"):
+            try:
+                self.index.update_document(Path(to_fs_path(uri) or ""), text, doc.language)
+            except Exception:
+                log.exception("index update of %s failed", uri)
+
+    # ------------------------------------------------------------------ documents
+    def document(self, uri: str) -> Document | None:
+        """A snapshot of an open document, or None for a URI the client never opened."""
+        try:
+            td = self.workspace.get_text_document(uri)
+        except Exception:
+            return None
+        if td is None or uri not in self.workspace.text_documents:
+            return None
+        fs_path = to_fs_path(uri) if uri.startswith("file:") else None
+        spec = languages.detect(fs_path or uri, td.language_id, (td.lines[0] if td.lines else ""))
+        path = relative_path(fs_path, str(self.root) if self.root else None) if fs_path else uri
+        return Document(uri=uri, path=path, text=td.source, language=spec.name if spec else None, language_id=td.language_id or "", version=td.version)
+
+    def to_server_position(self, uri: str, position: lsp.Position) -> tuple[int, int] | None:
+        """Client position → (line, code-point column); None when it lies outside the document."""
+        td = self.workspace.get_text_document(uri)
+        lines = td.lines
+        if position.line < 0 or position.line > len(lines):
+            return None
+        if position.line == len(lines):
+            return (position.line, 0) if not td.source or td.source.endswith("\n") else None
+        pos = td.position_codec.position_from_client_units(lines, position)
+        line_text = lines[position.line].rstrip("\r\n")
+        if pos.character > len(line_text):
+            return None
+        return pos.line, pos.character
+
+    def to_client_range(self, uri: str, start: tuple[int, int], end: tuple[int, int]) -> lsp.Range:
+        td = self.workspace.get_text_document(uri)
+        lines = list(td.lines)
+        codec = td.position_codec
+        return lsp.Range(
+            start=codec.position_to_client_units(lines, lsp.Position(line=start[0], character=start[1])),
+            end=codec.position_to_client_units(lines, lsp.Position(line=end[0], character=end[1])),
+        )
+
+    # ------------------------------------------------------------------ messaging
+    def show_message(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
+        try:
+            self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+        except Exception:
+            log.warning("could not show message: %s", message)
+
+    def log_message(self, message: str, kind: lsp.MessageType = lsp.MessageType.Log) -> None:
+        try:
+            self.window_log_message(lsp.LogMessageParams(type=kind, message=message))
+        except Exception:
+            log.info("%s", message)
+
+    def call_threadsafe(self, fn: Any, *args: Any) -> None:
+        """Run ``fn(*args)`` on the event loop (from any thread)."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(lambda: _safely(fn, *args))
+        except RuntimeError:  # loop closing
+            pass
+
+    def notify_threadsafe(self, method: str, payload: Any) -> None:
+        self.call_threadsafe(self.protocol.notify, method, payload)
+
+    def shutdown_subsystems(self) -> None:
+        if self.worker is not None:
+            self.worker.shutdown(timeout=2.0)
+        if self.index is not None:
+            try:
+                self.index.stop()
+            except Exception:
+                log.exception("stopping the index failed")
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _safely(fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        log.exception("callback %s failed", getattr(fn, "__name__", fn))
+
+
+def create_server(settings: Settings | None = None, base_layers: tuple[dict[str, Any], dict[str, Any]] = ({}, {})) -> SlmServer:
+    """Build the server with every feature registered."""
+    import importlib
+
+    server = SlmServer(settings or Settings(), base_layers)
+    for name in FEATURES:
+        importlib.import_module(f"slm_lsp.features.{name}").register(server)
+    return server

@@ -222,7 +222,7 @@ class SecurityEngine:
         st = self.settings
         disabled = {r.upper() for r in st.disabled_rules}
         min_conf = level_rank(st.min_confidence)
-        sup = Suppressions(ctx.text, lang)
+        sup = Suppressions(ctx.text, lang, lambda line, col: _in_comment(ctx, line, col))
         out: dict[tuple, Finding] = {}
         for raw in ctx.findings:
             rule = rules.get(raw.rule_id)
@@ -233,7 +233,8 @@ class SecurityEngine:
             conf = raw.confidence or rule.confidence
             if level_rank(conf) < min_conf:
                 continue
-            if sup.suppressed(rule.id, rule.bandit, raw.start[0], raw.end[0]):
+            lo, hi = _statement_lines(ctx, raw)
+            if sup.suppressed(rule.id, rule.bandit, lo, hi):
                 continue
             f = self._finding(ctx, raw, rule, path, lang, conf)
             key = (f.start_line, f.start_col, f.end_line, f.end_col, f.rule_id)
@@ -259,6 +260,49 @@ class SecurityEngine:
             fix=raw.fix,
             alternatives=raw.alternatives,
         )
+
+
+#: Node types at which the search for a finding's enclosing statement stops (a suppression comment
+#: anywhere on the statement's lines applies, as in bandit; compound statements do not widen it).
+_STOP = frozenset(
+    "module program translation_unit source_file compilation_unit block statement_block compound_statement "
+    "function_definition class_definition decorated_definition if_statement for_statement while_statement try_statement "
+    "with_statement match_statement function_declaration method_declaration class_declaration class_body declaration_list "
+    "function_item impl_item body_statement method class do_block".split()
+)
+
+
+def _statement_lines(ctx: FileContext, raw: RawFinding) -> tuple[int, int]:
+    """Lines of the smallest statement around the finding (or the finding's own lines)."""
+    lo, hi = raw.start[0], raw.end[0]
+    try:
+        node = ctx.root.descendant_for_point_range(raw.start, raw.end)
+    except Exception:  # noqa: BLE001
+        return lo, hi
+    while node is not None and node.parent is not None and node.parent.type not in _STOP and node.type not in _STOP:
+        node = node.parent
+    if node is not None and node.type not in _STOP:
+        lo, hi = min(lo, node.start_point[0]), max(hi, node.end_point[0])
+    return lo, hi
+
+
+def _in_comment(ctx: FileContext, line: int, col: int) -> bool:
+    """Whether code-point column ``col`` of ``line`` lies in a comment node."""
+    lines = ctx.text.split("\n", line + 1) if line < 100000 else []
+    if line >= len(lines):
+        return True
+    byte_col = len(lines[line][:col].encode("utf-8", "replace"))
+    try:
+        node = ctx.root.descendant_for_point_range((line, byte_col), (line, byte_col + 1))
+    except Exception:  # noqa: BLE001
+        return True
+    while node is not None:
+        if "comment" in node.type:
+            return True
+        if node.type in ("string", "string_content", "string_literal", "template_string", "interpreted_string_literal", "raw_string_literal", "encapsed_string", "heredoc_body"):
+            return False
+        node = node.parent
+    return True
 
 
 def apply_fix(text: str, fix: Fix) -> str:

@@ -16,6 +16,7 @@ A malformed comment is never an error: it suppresses what it can be read to supp
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: How a one-line or block comment starts, per language.
@@ -46,14 +47,19 @@ class Suppression:
         return rule_id.upper() in self.ids or (bandit is not None and bandit.upper() in self.ids)
 
 
-def parse_line(line: str, language: str) -> list[Suppression]:
-    """The suppressions written on one line (usually none)."""
+def parse_line(line: str, language: str, in_comment: Callable[[int], bool] | None = None) -> list[Suppression]:
+    """The suppressions written on one line (usually none); ``in_comment(col)`` rejects markers inside strings."""
     if "nosec" not in line and "slm-ignore" not in line and "NOSEC" not in line:
         return []
     starts = COMMENT_STARTS.get(language, _DEFAULT_STARTS)
     out: list[Suppression] = []
-    for m in _MARK.finditer(line):
-        if m.group(1) not in starts:
+    pos = 0
+    while True:
+        m = _MARK.search(line, pos)
+        if m is None:
+            break
+        pos = m.start() + 1
+        if m.group(1) not in starts or (in_comment is not None and not in_comment(m.start())):
             continue
         rest = m.group(3).split("*/")[0]
         rest = rest.split("#")[0] if m.group(1) != "#" else rest
@@ -66,7 +72,8 @@ def parse_line(line: str, language: str) -> list[Suppression]:
 class Suppressions:
     """Suppression lookups for one document (lines parsed lazily)."""
 
-    def __init__(self, text: str, language: str) -> None:
+    def __init__(self, text: str, language: str, in_comment: Callable[[int, int], bool] | None = None) -> None:
+        self._in_comment = in_comment
         self._text = text
         self._language = language
         self._lines: list[str] | None = None
@@ -77,7 +84,8 @@ class Suppressions:
         if n not in self._cache:
             if self._lines is None:
                 self._lines = self._text.split("\n")
-            self._cache[n] = parse_line(self._lines[n], self._language) if 0 <= n < len(self._lines) else []
+            check = (lambda col: self._in_comment(n, col)) if self._in_comment is not None else None  # type: ignore[misc]
+            self._cache[n] = parse_line(self._lines[n], self._language, check) if 0 <= n < len(self._lines) else []
         return self._cache[n]
 
     def _file_level(self) -> list[Suppression]:

@@ -512,7 +512,7 @@ for _verb in HTTPX_ATTRS:
 
 @on_name("run")
 def _flask_debug(ctx: FileContext, call: Call) -> None:
-    if is_imported_like(ctx, "flask") and call.kwliteral("debug") in (True, "True"):
+    if is_imported_like(ctx, "flask") and call.qual.endswith(".run") and call.kwliteral("debug") in (True, "True"):
         v = call.kwvalue("debug")
         ctx.report(B201, call.at_kw("debug"), fix=Fix("Turn debug off", (ctx.edit(v, "False"),)) if v is not None else None)
 
@@ -565,8 +565,8 @@ def _hashlib(ctx: FileContext, call: Call) -> None:
     elif "crypt" in parts and func in ("crypt", "mksalt"):
         node = call.arg(1, "salt") if func == "crypt" else call.arg(0, "method")
         v = literal(node)
-        if isinstance(v, str) and v.split(".")[-1] in ("METHOD_CRYPT", "METHOD_MD5", "METHOD_BLOWFISH") and v.split(".")[-1] == v:
-            ctx.report(B324, call.node, f"Use of insecure crypt.{v.upper()} hash function.", severity="medium")
+        if isinstance(v, str) and v.split(".")[-1] in ("METHOD_CRYPT", "METHOD_MD5", "METHOD_BLOWFISH"):
+            ctx.report(B324, call.node, f"Use of insecure crypt.{v.split('.')[-1]} hash function.", severity="medium")
 
 
 for _h in WEAK_HASHES + ("new", "crypt", "mksalt"):
@@ -814,7 +814,7 @@ def _mark_safe(ctx: FileContext, call: Call) -> None:
     arg = call.args[0]
     if _is_literal_str(arg):
         return
-    if not _xss_secure(ctx, arg, call.node, 0):
+    if not _xss_secure(ctx, arg, _enclosing_scope(call.node), 0):
         ctx.report(B703, call.node)
 
 
@@ -841,20 +841,20 @@ def _param_names(fn: Node) -> set[str]:
     return out
 
 
-def _xss_secure(ctx: FileContext, node: Node, at: Node, depth: int) -> bool:
+def _xss_secure(ctx: FileContext, node: Node, scope: Node, depth: int) -> bool:
     """bandit's mark_safe analysis: data is safe when every assignment reaching it is a literal or a safe format."""
     if depth > 5:
         return False
     if _is_literal_str(node):
         return True
     if node.type == "identifier":
-        scope = _enclosing_scope(at)
+        until = node.start_point[0]
         name = text_of(node)
         if scope.type == "function_definition" and name in _param_names(scope):
             return False
         values = []
         for n in _walk_type(scope, "identifier"):
-            if n.start_byte >= at.start_byte or text_of(n) != name:
+            if n.start_point[0] >= until or text_of(n) != name:
                 continue
             par = n.parent
             if par is None:
@@ -872,7 +872,7 @@ def _xss_secure(ctx: FileContext, node: Node, at: Node, depth: int) -> bool:
                 return False
         if not values:
             return False
-        return all(v is not None and _xss_secure(ctx, v, at, depth + 1) for v in values)
+        return all(v is not None and _xss_secure(ctx, v, scope, depth + 1) for v in values)
     if node.type == "call":
         fn = node.child_by_field_name("function")
         if fn is not None and fn.type == "attribute" and text_of(fn.child_by_field_name("attribute")) == "format" and fn.child_by_field_name("object").type in STRINGISH:  # type: ignore[union-attr]
@@ -883,11 +883,11 @@ def _xss_secure(ctx: FileContext, node: Node, at: Node, depth: int) -> bool:
                 if a.type == "list_splat":
                     inner = a.named_children[0] if a.named_child_count else None
                     if inner is not None and inner.type in ("list", "tuple"):
-                        if not all(_xss_secure(ctx, e, at, depth + 1) for e in inner.named_children):
+                        if not all(_xss_secure(ctx, e, scope, depth + 1) for e in inner.named_children):
                             return False
                         continue
                     return False
-                if not _xss_secure(ctx, a, at, depth + 1):
+                if not _xss_secure(ctx, a, scope, depth + 1):
                     return False
             return True
         return False
@@ -895,7 +895,7 @@ def _xss_secure(ctx: FileContext, node: Node, at: Node, depth: int) -> bool:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is not None and _is_literal_str(left) and right is not None:
             elems = right.named_children if right.type == "tuple" else [right]
-            return all(_xss_secure(ctx, e, at, depth + 1) for e in elems)
+            return all(_xss_secure(ctx, e, scope, depth + 1) for e in elems)
     return False
 
 
@@ -939,6 +939,15 @@ def _check_import_name(ctx: FileContext, node: Node, names: list[str]) -> None:
             if any(name.startswith(p) for p in prefixes):
                 ctx.report(rid, node, f"Consider possible security implications associated with the {name} module." if RULE_BY_ID[rid].severity == "low" else None)
                 break
+
+
+def _import_call(ctx: FileContext, call: Call) -> None:
+    _check_import_name(ctx, call.node, [call.qual])
+
+
+for _rid, _prefixes in BLACKLIST_IMPORTS:
+    for _p in _prefixes:
+        CALLS_BY_QUAL.setdefault(_p, []).append(_import_call)
 
 
 def on_import(ctx: FileContext, caps: dict) -> None:
@@ -1152,6 +1161,12 @@ def on_sql_format(ctx: FileContext, caps: dict) -> None:
 
 def on_sql_fstring(ctx: FileContext, caps: dict) -> None:
     s = caps["fstr"][0]
+    if s.parent is not None and s.parent.type == "concatenated_string":
+        s = s.parent
+        seen = ctx.facts.setdefault("sqlcat", set())
+        if s.id in seen:
+            return
+        seen.add(s.id)
     if s.parent is not None and s.parent.type == "expression_statement":
         return
     if SQL_RE.search(string_parts(s)):

@@ -71,7 +71,8 @@ class SlmServer(LanguageServer):
         self.last_latency_ms: float | None = None
         self.status_text = "starting"
         self.parsed: dict[str, Any] = {}  #: uri → workspace.parse.ParsedDocument for open documents
-        self.progress_tokens: dict[str, str] = {}  #: work-done progress in flight: what → token
+        self.progress_tokens: dict[str, str] = {}  #: work-done progress in flight: what → token ('' while being created)
+        self.progress_ended: dict[str, str] = {}  #: progress ended before its token existed: what → final message
         self.diagnostic_tasks: dict[str, asyncio.Future[None]] = {}  #: uri → pending debounced check
         self.findings: dict[str, tuple[int | None, list[Any]]] = {}  #: uri → (version, security findings)
 

@@ -30,8 +30,13 @@ TINY = Shape()
 DEEPSEEK_1_3B = Shape(n_layer=24, n_embd=2048, n_ff=5504, n_head=16, n_head_kv=16, n_ctx=16384)
 
 
-def build_model(out: str | Path, shape: Shape = TINY, *, vocab: str | Path = DEEPSEEK_VOCAB, quant: str = "f32", seed: int = 0, name: str = "slm-lsp synthetic") -> Path:
-    """Write a random-weight llama GGUF with the tokenizer of ``vocab``; ``quant`` is ``f32``, ``f16`` or ``q8_0``."""
+def build_model(out: str | Path, shape: Shape = TINY, *, vocab: str | Path = DEEPSEEK_VOCAB, quant: str = "f32", seed: int = 0, name: str = "slm-lsp synthetic", favour_token: int | None = None) -> Path:
+    """Write a random-weight llama GGUF with the tokenizer of ``vocab``; ``quant`` is ``f32``, ``f16`` or ``q8_0``.
+
+    ``favour_token``: make that token the most likely next token after any input (a shared direction
+    is added to every embedding and that token's output row points along it) — e.g. the EOS id, for a
+    model that ends every generation at once.
+    """
     import gguf
     import numpy as np
 
@@ -72,9 +77,18 @@ def build_model(out: str | Path, shape: Shape = TINY, *, vocab: str | Path = DEE
 
     e, f = shape.n_embd, shape.n_ff
     kv = e // shape.n_head * shape.n_head_kv
-    tensor("token_embd.weight", (n_vocab, e))
-    tensor("output_norm.weight", (e,), ones=True)
-    tensor("output.weight", (n_vocab, e))
+    if favour_token is None:
+        tensor("token_embd.weight", (n_vocab, e))
+        tensor("output_norm.weight", (e,), ones=True)
+        tensor("output.weight", (n_vocab, e))
+    else:
+        direction = np.ones(e, dtype=np.float32)
+        emb = rng.standard_normal((n_vocab, e), dtype=np.float32) * 0.02 + direction
+        writer.add_tensor("token_embd.weight", emb)
+        tensor("output_norm.weight", (e,), ones=True)
+        out_w = rng.standard_normal((n_vocab, e), dtype=np.float32) * 0.02
+        out_w[favour_token] = direction * 4.0
+        writer.add_tensor("output.weight", out_w)
     for i in range(shape.n_layer):
         tensor(f"blk.{i}.attn_norm.weight", (e,), ones=True)
         tensor(f"blk.{i}.attn_q.weight", (e, e))

@@ -86,10 +86,11 @@ def _client_has_progress(ls: SlmServer) -> bool:
 
 
 def _begin(ls: SlmServer, key: str, title: str, message: str = "") -> None:
+    """Create a progress token with the client, then begin; reports before that are dropped."""
     if not _client_has_progress(ls) or key in ls.progress_tokens:
         return
     token = f"slm-{key}-{uuid.uuid4().hex[:8]}"
-    ls.progress_tokens[key] = token
+    ls.progress_tokens[key] = ""  # pending until the client accepted the token
 
     async def go() -> None:
         try:
@@ -97,13 +98,19 @@ def _begin(ls: SlmServer, key: str, title: str, message: str = "") -> None:
             ls.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=title, message=message, cancellable=False))
         except Exception as exc:
             log.debug("progress not shown: %s", exc)
+            ls.progress_tokens.pop(key, None)
+            return
+        if ls.progress_tokens.get(key) is None:  # ended while the token was being created
+            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=ls.progress_ended.pop(key, "")))
+        else:
+            ls.progress_tokens[key] = token
 
     asyncio.ensure_future(go())
 
 
 def _report(ls: SlmServer, key: str, message: str, percentage: int | None = None) -> None:
     token = ls.progress_tokens.get(key)
-    if token is None:
+    if not token:
         return
     try:
         ls.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=message, percentage=percentage))
@@ -112,8 +119,11 @@ def _report(ls: SlmServer, key: str, message: str, percentage: int | None = None
 
 
 def _end(ls: SlmServer, key: str, message: str) -> None:
-    token = ls.progress_tokens.pop(key, None)
-    if token is None:
+    if key not in ls.progress_tokens:
+        return
+    token = ls.progress_tokens.pop(key)
+    if not token:
+        ls.progress_ended[key] = message  # go() ends it once the token exists
         return
     try:
         ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
@@ -126,7 +136,7 @@ def model_progress(ls: SlmServer, state: str, message: str) -> None:
     if state == "loading":
         _begin(ls, "model", "slm-lsp: loading model", "")
     elif state in ("ready", "failed"):
-        asyncio.get_event_loop().call_later(0.05, _end, ls, "model", "ready" if state == "ready" else f"failed: {message}")
+        _end(ls, "model", "ready" if state == "ready" else f"failed: {message}")
 
 
 def index_progress(ls: SlmServer, phase: str, done: int, total: int) -> None:
@@ -136,4 +146,4 @@ def index_progress(ls: SlmServer, phase: str, done: int, total: int) -> None:
     elif phase == "report":
         _report(ls, "index", f"{done}/{total} files", int(100 * done / total) if total else None)
     else:
-        asyncio.get_event_loop().call_later(0.05, _end, ls, "index", f"{done} files, {total} symbols")
+        _end(ls, "index", f"{done} files, {total} symbols")

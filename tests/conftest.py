@@ -1,0 +1,52 @@
+"""Shared fixtures: real GGUF models built at test time (random weights, the real DeepSeek-Coder
+vocabulary), the embedded default model, and an isolated cache folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from slm_lsp.engine.synthetic import TINY, build_model
+
+DEEPSEEK_EOS = 32014
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 64-wide llama GGUF with the DeepSeek-Coder tokenizer (FIM tokens detected by llama.cpp)."""
+    return build_model(tmp_path_factory.mktemp("models") / "tiny-deepseek.gguf", TINY, quant="f16")
+
+
+@pytest.fixture(scope="session")
+def eos_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Like ``tiny_model_path`` but every generation ends at once with EOS."""
+    return build_model(tmp_path_factory.mktemp("models") / "tiny-eos.gguf", TINY, favour_token=DEEPSEEK_EOS)
+
+
+@pytest.fixture(scope="session")
+def default_model_path() -> Path:
+    """The embedded default model (SmolLM2-135M); skipped when it was never fetched (`slm-lsp model fetch`)."""
+    from slm_lsp.engine.loader import find_default_model
+
+    path = find_default_model()
+    if path is None:
+        pytest.skip("default model not installed: run `slm-lsp model fetch`")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Index caches go to a temporary folder; the fetched default model is still found where it lives."""
+    from slm_lsp.engine.loader import find_default_model
+
+    model = find_default_model()
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("SLM_LSP_CACHE", str(cache))
+    if model is not None and str(model).startswith(os.path.expanduser("~")):
+        (cache / "models").mkdir(exist_ok=True)
+        link = cache / "models" / model.name
+        if not link.exists():
+            link.symlink_to(model)
+    return cache

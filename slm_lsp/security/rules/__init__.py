@@ -11,6 +11,13 @@ from slm_lsp.security.model import Rule
 #: Rule modules, each exposing ``RULESET`` (or ``RULESETS``).
 MODULES: tuple[str, ...] = (
     "python",
+    "javascript",
+    "go",
+    "java",
+    "c",
+    "ruby",
+    "php",
+    "misc",
 )
 
 

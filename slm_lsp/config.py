@@ -104,6 +104,8 @@ class IndexSettings:
     cache_dir: str = setting("", "Where the msgpack index cache lives; empty: the user cache folder (`$XDG_CACHE_HOME/slm-lsp`).")
     watch: bool = setting(True, "Keep the index fresh with file-system events (watchdog).")
     jobs: int = setting(0, "Parser processes for a cold index; 0 uses all cores.", minimum=0, maximum=256)
+    watch_debounce_ms: int = setting(100, "Wait this long after the last file-system event before re-indexing the batch of changed files.", minimum=0, maximum=10000)
+    symbol_depth: int = setting(8, "Deepest syntax-tree level where a definition may start (0: unlimited); deeper nesting is rare and costs parse time.", minimum=0, maximum=64)
 
 
 @dataclass

@@ -1,0 +1,8 @@
+; Names used in C++ code, for cross-file context.
+
+(call_expression function: (identifier) @reference.call)
+(call_expression function: (field_expression field: (field_identifier) @reference.call))
+(call_expression function: (qualified_identifier name: (identifier) @reference.call))
+(type_identifier) @reference.type
+(identifier) @reference.name
+(field_identifier) @reference.name

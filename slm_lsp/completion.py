@@ -103,8 +103,12 @@ class CompletionCache:
         idx = TextIndex(doc.text)
         start = idx.offset(line, 0)
         cur = idx.offset(line, col)
-        before = hashlib.blake2b(doc.text[:start].encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-        after = hashlib.blake2b(doc.text[cur:].encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        before = hashlib.blake2b(
+            doc.text[:start].encode("utf-8", "surrogatepass"), digest_size=12
+        ).hexdigest()
+        after = hashlib.blake2b(
+            doc.text[cur:].encode("utf-8", "surrogatepass"), digest_size=12
+        ).hexdigest()
         return before, after, doc.text[start:cur]
 
     def put(self, doc: Document, line: int, col: int, suggestions: list[str]) -> None:
@@ -125,7 +129,9 @@ class CompletionCache:
             if uri != doc.uri or b != before or a != after or not line_prefix.startswith(lp):
                 continue
             typed = line_prefix[len(lp) :]
-            rest = [s[len(typed) :] for s in suggestions if s.startswith(typed) and len(s) > len(typed)]
+            rest = [
+                s[len(typed) :] for s in suggestions if s.startswith(typed) and len(s) > len(typed)
+            ]
             if rest:
                 self.hits += 1
                 return rest
@@ -143,7 +149,13 @@ class CompletionCache:
 class CompletionService:
     """Plans, runs and vets completions; owned by the server (or the CLI) together with its settings."""
 
-    def __init__(self, settings: Settings, retriever: ContextRetriever | None = None, security: SecurityEngine | None = None, repo_name: str = "") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: ContextRetriever | None = None,
+        security: SecurityEngine | None = None,
+        repo_name: str = "",
+    ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.security = security
@@ -151,7 +163,9 @@ class CompletionService:
         self.cache = CompletionCache(settings.completion.cache_size)
 
     # ------------------------------------------------------------------ planning
-    def plan(self, doc: Document, line: int, col: int, count_tokens: Callable[[str], int] | None = None) -> Plan:
+    def plan(
+        self, doc: Document, line: int, col: int, count_tokens: Callable[[str], int] | None = None
+    ) -> Plan:
         """Cut the window around the cursor and choose context (cheap; no model)."""
         cs = self.settings.completion
         idx = TextIndex(doc.text)
@@ -169,7 +183,11 @@ class CompletionService:
         while last + 1 < idx.line_count and idx.offset(last + 2, 0) <= end_limit:
             last += 1
         prefix = doc.text[idx.offset(first, 0) : cur]
-        suffix_end = idx.offset(last, len(idx.line(last))) if last > line else idx.offset(line, len(idx.line(line)))
+        suffix_end = (
+            idx.offset(last, len(idx.line(last)))
+            if last > line
+            else idx.offset(line, len(idx.line(line)))
+        )
         suffix = doc.text[cur : max(cur, suffix_end)]
         if cs.suffix_chars and last + 1 < idx.line_count:
             suffix += "\n"
@@ -185,15 +203,33 @@ class CompletionService:
             line_suffix=line_text[col:],
             next_lines=tuple(idx.line(i) for i in range(line + 1, min(idx.line_count, line + 4))),
             prev_lines=tuple(idx.line(i) for i in range(max(0, line - 3), line)),
-            indent_unit=postprocess.detect_indent_unit([idx.line(i) for i in range(max(0, line - 200), min(idx.line_count, line + 50))]),
+            indent_unit=postprocess.detect_indent_unit(
+                [idx.line(i) for i in range(max(0, line - 200), min(idx.line_count, line + 50))]
+            ),
         )
         snippets: list[Snippet] = []
-        if self.retriever is not None and self.settings.context.enabled and self.settings.context.budget_tokens > 0:
+        if (
+            self.retriever is not None
+            and self.settings.context.enabled
+            and self.settings.context.budget_tokens > 0
+        ):
             try:
-                snippets = self.retriever.retrieve(doc.path, doc.text, line, col, doc.language, (first, last), count_tokens)
+                snippets = self.retriever.retrieve(
+                    doc.path, doc.text, line, col, doc.language, (first, last), count_tokens
+                )
             except Exception:  # context is a bonus: never lose the completion over it
                 log.exception("context retrieval failed")
-        return Plan(doc, line, col, prefix, suffix, (first, last), snippets, cursor, postprocess.wants_multiline(cursor, cs.multiline))
+        return Plan(
+            doc,
+            line,
+            col,
+            prefix,
+            suffix,
+            (first, last),
+            snippets,
+            cursor,
+            postprocess.wants_multiline(cursor, cs.multiline),
+        )
 
     def prompt_for(self, engine: Engine, plan: Plan) -> Prompt:
         family = getattr(engine, "family", None)
@@ -204,10 +240,26 @@ class CompletionService:
         spec = languages.get(plan.doc.language) if plan.doc.language else None
         comment = spec.line_comment if spec else "#"
         rel = plan.doc.path
-        return build_prompt(family, prefix=plan.prefix, suffix=plan.suffix if family.is_fim else "", path=rel, comment=comment, snippets=plan.snippets, repo=self.repo_name)
+        return build_prompt(
+            family,
+            prefix=plan.prefix,
+            suffix=plan.suffix if family.is_fim else "",
+            path=rel,
+            comment=comment,
+            snippets=plan.snippets,
+            repo=self.repo_name,
+        )
 
     # ------------------------------------------------------------------ running (worker thread)
-    def run(self, engine: Engine, plan: Plan, *, alternatives: int = 1, cancel: threading.Event | None = None, on_partial: Callable[[str], None] | None = None) -> Outcome:
+    def run(
+        self,
+        engine: Engine,
+        plan: Plan,
+        *,
+        alternatives: int = 1,
+        cancel: threading.Event | None = None,
+        on_partial: Callable[[str], None] | None = None,
+    ) -> Outcome:
         """Generate up to ``alternatives`` suggestions for ``plan``; stops early when ``cancel`` is set."""
         cancel = cancel or threading.Event()
         cs = self.settings.completion
@@ -215,18 +267,35 @@ class CompletionService:
         prompt = self.prompt_for(engine, plan)
         out.prompt = prompt
         tokens_of = getattr(engine, "prompt_tokens", None)
-        base = GenerationParams(max_tokens=cs.max_tokens, temperature=cs.temperature, top_p=cs.top_p, seed=cs.seed)
+        base = GenerationParams(
+            max_tokens=cs.max_tokens, temperature=cs.temperature, top_p=cs.top_p, seed=cs.seed
+        )
         seen: set[str] = set()
         for i in range(max(1, alternatives)):
-            params = base if i == 0 else GenerationParams(cs.max_tokens, max(cs.temperature, ALTERNATIVE_TEMPERATURE), cs.top_p, cs.seed + i)
+            params = (
+                base
+                if i == 0
+                else GenerationParams(
+                    cs.max_tokens,
+                    max(cs.temperature, ALTERNATIVE_TEMPERATURE),
+                    cs.top_p,
+                    cs.seed + i,
+                )
+            )
             raw = ""
 
-            def partial(piece: str) -> bool:
+            def partial(piece: str, first: bool = i == 0) -> bool:
                 nonlocal raw
                 raw += piece
-                if on_partial is not None and i == 0:
-                    on_partial(postprocess.clean(raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines))
-                return postprocess.is_final(raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines)
+                if on_partial is not None and first:
+                    on_partial(
+                        postprocess.clean(
+                            raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
+                        )
+                    )
+                return postprocess.is_final(
+                    raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
+                )
 
             gen = engine.generate(prompt, params, cancel, partial)
             out.generations.append(gen)
@@ -235,7 +304,9 @@ class CompletionService:
             if gen.stop_reason == "cancelled":
                 out.cancelled = True
                 break
-            text = postprocess.clean(gen.text, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines)
+            text = postprocess.clean(
+                gen.text, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
+            )
             if not text or text in seen:
                 if text:
                     out.dropped.append((text, "duplicate"))
@@ -264,11 +335,17 @@ class CompletionService:
         idx = TextIndex(doc.text)
         cur = idx.offset(plan.line, plan.col)
         new_text = doc.text[:cur] + text + doc.text[cur:]
-        if self.settings.completion.check_parse and doc.language and breaks_parse(doc.text, new_text, doc.language):
+        if (
+            self.settings.completion.check_parse
+            and doc.language
+            and breaks_parse(doc.text, new_text, doc.language)
+        ):
             return ("drop", "the file parsed before and would not after")
         mode = self.settings.completion.secure_filter
         if mode != "off" and self.security is not None:
-            introduced = introduced_findings(self.security, doc, new_text, plan.line, plan.line + text.count("\n"))
+            introduced = introduced_findings(
+                self.security, doc, new_text, plan.line, plan.line + text.count("\n")
+            )
             if introduced:
                 return ("drop" if mode == "drop" else "label", "; ".join(introduced))
         return None
@@ -285,10 +362,14 @@ def breaks_parse(old: str, new: str, language: str) -> bool:
     return bool(parser.parse(new.encode("utf-8", "surrogatepass")).root_node.has_error)
 
 
-def introduced_findings(security: SecurityEngine, doc: Document, new_text: str, first_line: int, last_line: int) -> list[str]:
+def introduced_findings(
+    security: SecurityEngine, doc: Document, new_text: str, first_line: int, last_line: int
+) -> list[str]:
     """Security findings on the inserted lines of ``new_text`` that the document did not have."""
     try:
-        before = {(f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)}
+        before = {
+            (f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)
+        }
         shift = last_line - first_line
         found = []
         for f in security.check(new_text, doc.path, doc.language):
@@ -316,8 +397,14 @@ def describe(outcome: Outcome) -> dict[str, Any]:
         "raw": gen.text,
         "stop_reason": gen.stop_reason,
         "dropped": [{"text": t, "why": w} for t, w in outcome.dropped],
-        "context": [{"path": s.path, "reason": s.reason, "score": round(s.score, 3), "text": s.text} for s in outcome.plan.snippets],
-        "window": {"first_line": outcome.plan.window[0] + 1, "last_line": outcome.plan.window[1] + 1},
+        "context": [
+            {"path": s.path, "reason": s.reason, "score": round(s.score, 3), "text": s.text}
+            for s in outcome.plan.snippets
+        ],
+        "window": {
+            "first_line": outcome.plan.window[0] + 1,
+            "last_line": outcome.plan.window[1] + 1,
+        },
         "multiline": outcome.plan.multiline,
         "timings": {
             "prompt_tokens": gen.n_prompt,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import tree_sitter
 
 #: Folder holding ``<language>/*.scm`` query files.  ``SLM_LSP_GRAMMARS`` overrides it.
-GRAMMARS_DIR = Path(os.environ.get("SLM_LSP_GRAMMARS", Path(__file__).resolve().parent.parent / "grammars"))
+GRAMMARS_DIR = Path(
+    os.environ.get("SLM_LSP_GRAMMARS", Path(__file__).resolve().parent.parent / "grammars")
+)
 
 
 @dataclass(frozen=True)
@@ -35,19 +37,63 @@ class LanguageSpec:
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
-    LanguageSpec("python", "tree_sitter_python", "language", (".py", ".pyi", ".pyw"), ("python",), line_comment="#", shebangs=("python", "python3")),
-    LanguageSpec("javascript", "tree_sitter_javascript", "language", (".js", ".mjs", ".cjs", ".jsx"), ("javascript", "javascriptreact")),
-    LanguageSpec("typescript", "tree_sitter_typescript", "language_typescript", (".ts", ".mts", ".cts"), ("typescript",)),
+    LanguageSpec(
+        "python",
+        "tree_sitter_python",
+        "language",
+        (".py", ".pyi", ".pyw"),
+        ("python",),
+        line_comment="#",
+        shebangs=("python", "python3"),
+    ),
+    LanguageSpec(
+        "javascript",
+        "tree_sitter_javascript",
+        "language",
+        (".js", ".mjs", ".cjs", ".jsx"),
+        ("javascript", "javascriptreact"),
+    ),
+    LanguageSpec(
+        "typescript",
+        "tree_sitter_typescript",
+        "language_typescript",
+        (".ts", ".mts", ".cts"),
+        ("typescript",),
+    ),
     LanguageSpec("tsx", "tree_sitter_typescript", "language_tsx", (".tsx",), ("typescriptreact",)),
     LanguageSpec("go", "tree_sitter_go", "language", (".go",), ("go",)),
     LanguageSpec("rust", "tree_sitter_rust", "language", (".rs",), ("rust",)),
     LanguageSpec("java", "tree_sitter_java", "language", (".java",), ("java",)),
     LanguageSpec("c", "tree_sitter_c", "language", (".c", ".h"), ("c",)),
-    LanguageSpec("cpp", "tree_sitter_cpp", "language", (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".ipp"), ("cpp", "c++")),
+    LanguageSpec(
+        "cpp",
+        "tree_sitter_cpp",
+        "language",
+        (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".ipp"),
+        ("cpp", "c++"),
+    ),
     LanguageSpec("c_sharp", "tree_sitter_c_sharp", "language", (".cs",), ("csharp", "c#")),
-    LanguageSpec("ruby", "tree_sitter_ruby", "language", (".rb", ".rake", ".gemspec"), ("ruby",), filenames=("Rakefile", "Gemfile"), line_comment="#", shebangs=("ruby",)),
+    LanguageSpec(
+        "ruby",
+        "tree_sitter_ruby",
+        "language",
+        (".rb", ".rake", ".gemspec"),
+        ("ruby",),
+        filenames=("Rakefile", "Gemfile"),
+        line_comment="#",
+        shebangs=("ruby",),
+    ),
     LanguageSpec("php", "tree_sitter_php", "language_php", (".php", ".phtml"), ("php",)),
-    LanguageSpec("bash", "tree_sitter_bash", "language", (".sh", ".bash", ".zsh"), ("shellscript", "bash", "sh", "zsh"), filenames=(".bashrc", ".profile"), line_comment="#", shebangs=("sh", "bash", "zsh")),
+    LanguageSpec(
+        "bash",
+        "tree_sitter_bash",
+        "language",
+        (".sh", ".bash", ".zsh"),
+        ("shellscript", "bash", "sh", "zsh"),
+        filenames=(".bashrc", ".profile"),
+        line_comment="#",
+        shebangs=("sh", "bash", "zsh"),
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}
@@ -61,7 +107,11 @@ def get(name: str) -> LanguageSpec | None:
     return _BY_NAME.get(name)
 
 
-def detect(path: str | os.PathLike[str] | None = None, language_id: str | None = None, first_line: str | None = None) -> LanguageSpec | None:
+def detect(
+    path: str | os.PathLike[str] | None = None,
+    language_id: str | None = None,
+    first_line: str | None = None,
+) -> LanguageSpec | None:
     """Find the language of a file: the editor's ``languageId`` wins, then the file name, then a shebang."""
     if language_id and language_id in _BY_ID:
         return _BY_ID[language_id]
@@ -73,12 +123,14 @@ def detect(path: str | os.PathLike[str] | None = None, language_id: str | None =
     if first_line and first_line.startswith("#!"):
         words = first_line[2:].replace("/", " ").split()
         for spec in LANGUAGES:
-            if any(w.rstrip("0123456789.") in spec.shebangs or w in spec.shebangs for w in words[-2:]):
+            if any(
+                w.rstrip("0123456789.") in spec.shebangs or w in spec.shebangs for w in words[-2:]
+            ):
                 return spec
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def ts_language(name: str) -> tree_sitter.Language:
     """The tree-sitter ``Language`` for our language name (loaded once per process)."""
     import tree_sitter
@@ -100,7 +152,7 @@ def query_path(name: str, query: str) -> Path:
     return GRAMMARS_DIR / name / f"{query}.scm"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_query(name: str, query: str) -> tree_sitter.Query | None:
     """The compiled query ``grammars/<language>/<query>.scm``, or None when the language has none."""
     import tree_sitter

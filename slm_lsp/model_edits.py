@@ -20,11 +20,22 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Most tokens a model edit may generate.
 MODEL_EDIT_MAX_TOKENS = 256
 #: Tree-sitter node types that are functions, across our grammars.
-FUNCTION_TYPES = frozenset({
-    "function_definition", "function_declaration", "method_definition", "method_declaration", "function_item",
-    "constructor_declaration", "method", "singleton_method", "arrow_function", "function_expression", "func_literal",
-    "local_function_statement",
-})
+FUNCTION_TYPES = frozenset(
+    {
+        "function_definition",
+        "function_declaration",
+        "method_definition",
+        "method_declaration",
+        "function_item",
+        "constructor_declaration",
+        "method",
+        "singleton_method",
+        "arrow_function",
+        "function_expression",
+        "func_literal",
+        "local_function_statement",
+    }
+)
 #: Comment syntax used for suppressions, per language.
 SUPPRESS = {"python": "# nosec {id}", "ruby": "# slm-ignore: {id}", "bash": "# slm-ignore: {id}"}
 DEFAULT_SUPPRESS = "// slm-ignore: {id}"
@@ -68,11 +79,23 @@ def find_enclosing_function(text: str, language: str, line: int, col: int) -> Fu
     has_doc = False
     if language == "python" and body is not None and body.named_child_count:
         first = body.named_children[0]
-        has_doc = first.type == "expression_statement" and first.named_child_count > 0 and first.named_children[0].type == "string"
-    return FunctionSpan(node.start_point[0], node.end_point[0], body_line, indent, language == "python" and not has_doc)
+        has_doc = (
+            first.type == "expression_statement"
+            and first.named_child_count > 0
+            and first.named_children[0].type == "string"
+        )
+    return FunctionSpan(
+        node.start_point[0],
+        node.end_point[0],
+        body_line,
+        indent,
+        language == "python" and not has_doc,
+    )
 
 
-def suppression_edit(text: str, line: int, rule_id: str, language: str | None) -> tuple[tuple[int, int], tuple[int, int], str] | None:
+def suppression_edit(
+    text: str, line: int, rule_id: str, language: str | None
+) -> tuple[tuple[int, int], tuple[int, int], str] | None:
     """The edit adding a suppression comment for ``rule_id`` at the end of ``line``."""
     idx = TextIndex(text)
     if not idx.in_range(line, 0):
@@ -86,7 +109,13 @@ def suppression_edit(text: str, line: int, rule_id: str, language: str | None) -
     return ((line, end), (line, end), ("  " if content.strip() else "") + comment)
 
 
-def run_model_edit(engine: Engine, service: CompletionService, doc: Document, req: ModelEditRequest, cancel: threading.Event) -> tuple[tuple[int, int], tuple[int, int], str] | None:
+def run_model_edit(
+    engine: Engine,
+    service: CompletionService,
+    doc: Document,
+    req: ModelEditRequest,
+    cancel: threading.Event,
+) -> tuple[tuple[int, int], tuple[int, int], str] | None:
     """On the worker thread: ask the model for the text of the range; returns (start, end, new text) or None."""
     from slm_lsp.prompt.templates import build_prompt, get_family
 
@@ -100,7 +129,11 @@ def run_model_edit(engine: Engine, service: CompletionService, doc: Document, re
         if fn is None:
             return None
         at = fn.body_start_line
-        body_indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())] if at < len(lines) else fn.indent + "    "
+        body_indent = (
+            lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+            if at < len(lines)
+            else fn.indent + "    "
+        )
         prefix = "\n".join(lines[:at]) + "\n" + body_indent + '"""'
         suffix = '"""\n' + "\n".join(lines[at:])
         start = end = (at, 0)
@@ -112,17 +145,34 @@ def run_model_edit(engine: Engine, service: CompletionService, doc: Document, re
         at = fn.body_start_line
         prefix = "\n".join(lines[: at + 1]) + "\n"
         suffix = "\n".join(lines[fn.end_line + 1 :])
-        start, end = (at + 1, 0), (fn.end_line + 1, 0) if fn.end_line + 1 < len(lines) else (fn.end_line, len(lines[fn.end_line]))
+        start, end = (
+            (at + 1, 0),
+            (fn.end_line + 1, 0)
+            if fn.end_line + 1 < len(lines)
+            else (fn.end_line, len(lines[fn.end_line])),
+        )
         wrap = lambda t: t.rstrip() + "\n"  # noqa: E731
     else:
         first, last = req.start_line, min(req.end_line, len(lines) - 1)
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
-        prefix = "\n".join(lines[:first]) + ("\n" if first else "") + f"{indent}{comment} Secure version of the next line(s): {req.hint}\n"
+        prefix = (
+            "\n".join(lines[:first])
+            + ("\n" if first else "")
+            + f"{indent}{comment} Secure version of the next line(s): {req.hint}\n"
+        )
         suffix = "\n" + "\n".join(lines[last + 1 :])
         start, end = (first, 0), (last, len(lines[last]))
         wrap = lambda t: t.rstrip("\n")  # noqa: E731
-    prompt = build_prompt(family, prefix=prefix, suffix=suffix if family.is_fim else "", path=doc.path, comment=comment)
-    gen = engine.generate(prompt, GenerationParams(max_tokens=MODEL_EDIT_MAX_TOKENS, temperature=0.0), cancel)
+    prompt = build_prompt(
+        family,
+        prefix=prefix,
+        suffix=suffix if family.is_fim else "",
+        path=doc.path,
+        comment=comment,
+    )
+    gen = engine.generate(
+        prompt, GenerationParams(max_tokens=MODEL_EDIT_MAX_TOKENS, temperature=0.0), cancel
+    )
     text = gen.text
     if req.kind == "rewrite":
         text = text.split("\n\n", 1)[0]
@@ -136,4 +186,3 @@ def run_model_edit(engine: Engine, service: CompletionService, doc: Document, re
         if breaks_parse(doc.text, doc.text[:s_off] + new_text + doc.text[e_off:], doc.language):
             return None
     return start, end, new_text
-

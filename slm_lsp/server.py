@@ -32,6 +32,7 @@ from slm_lsp import __version__, languages
 from slm_lsp.completion import CompletionService, Document, relative_path
 from slm_lsp.config import Settings
 from slm_lsp.engine.worker import EngineWorker
+from slm_lsp.workspace.document import DocumentParser
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +49,37 @@ FEATURES = (
 )
 
 #: Settings whose change means loading the model again.
-MODEL_KEYS = ("path", "family", "backend", "n_ctx", "n_threads", "n_batch", "n_gpu_layers", "endpoint", "name", "api_key_env", "verify_tls", "use_infill")
+MODEL_KEYS = (
+    "path",
+    "family",
+    "backend",
+    "n_ctx",
+    "n_threads",
+    "n_batch",
+    "n_gpu_layers",
+    "endpoint",
+    "name",
+    "api_key_env",
+    "verify_tls",
+    "use_infill",
+)
 
 
 class SlmServer(LanguageServer):
     """slm-lsp's LanguageServer; one per process."""
 
-    def __init__(self, settings: Settings, base_layers: tuple[dict[str, Any], dict[str, Any]] = ({}, {})) -> None:
-        super().__init__("slm-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+    def __init__(
+        self, settings: Settings, base_layers: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+    ) -> None:
+        super().__init__(
+            "slm-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental
+        )
         self.base_layers = base_layers
         self.settings = settings
-        self.editor_layers: list[dict[str, Any]] = [{}, {}]  #: initializationOptions, workspace/configuration
+        self.editor_layers: list[dict[str, Any]] = [
+            {},
+            {},
+        ]  #: initializationOptions, workspace/configuration
         self.root: Path | None = None
         self.worker: EngineWorker | None = None
         self.index: Any = None  #: workspace.index.WorkspaceIndex once built
@@ -70,11 +91,19 @@ class SlmServer(LanguageServer):
         self.completions_enabled = True
         self.last_latency_ms: float | None = None
         self.status_text = "starting"
-        self.parsed: dict[str, Any] = {}  #: uri → workspace.parse.ParsedDocument for open documents
-        self.progress_tokens: dict[str, str] = {}  #: work-done progress in flight: what → token ('' while being created)
-        self.progress_ended: dict[str, str] = {}  #: progress ended before its token existed: what → final message
-        self.diagnostic_tasks: dict[str, asyncio.Future[None]] = {}  #: uri → pending debounced check
-        self.findings: dict[str, tuple[int | None, list[Any]]] = {}  #: uri → (version, security findings)
+        self.parsed = DocumentParser()  #: syntax trees of open documents, updated incrementally
+        self.progress_tokens: dict[
+            str, str
+        ] = {}  #: work-done progress in flight: what → token ('' while being created)
+        self.progress_ended: dict[
+            str, str
+        ] = {}  #: progress ended before its token existed: what → final message
+        self.diagnostic_tasks: dict[
+            str, asyncio.Future[None]
+        ] = {}  #: uri → pending debounced check
+        self.findings: dict[
+            str, tuple[int | None, list[Any]]
+        ] = {}  #: uri → (version, security findings)
 
     # ------------------------------------------------------------------ settings
     def apply_settings(self) -> list[str]:
@@ -82,7 +111,11 @@ class SlmServer(LanguageServer):
         file_layer, cli_layer = self.base_layers
         editor_file: dict[str, Any] = {}
         for layer in self.editor_layers:
-            cfg = layer.get("configFile") or layer.get("config_file") if isinstance(layer, dict) else None
+            cfg = (
+                layer.get("configFile") or layer.get("config_file")
+                if isinstance(layer, dict)
+                else None
+            )
             if cfg:
                 from slm_lsp.config import load_toml
 
@@ -90,7 +123,9 @@ class SlmServer(LanguageServer):
                     editor_file = load_toml(cfg)
                 except ValueError as exc:
                     self.show_message(f"slm-lsp: {exc}", lsp.MessageType.Error)
-        settings, errors = Settings.from_layers(file_layer, editor_file, *self.editor_layers, cli_layer)
+        settings, errors = Settings.from_layers(
+            file_layer, editor_file, *self.editor_layers, cli_layer
+        )
         old = self.settings
         self.settings = settings
         self.completion.settings = settings
@@ -105,7 +140,9 @@ class SlmServer(LanguageServer):
             msg = "slm-lsp: invalid settings (defaults used instead): " + "; ".join(errors)
             log.warning(msg)
             self.show_message(msg, lsp.MessageType.Warning)
-        if self.worker is not None and any(getattr(old.model, k) != getattr(settings.model, k) for k in MODEL_KEYS):
+        if self.worker is not None and any(
+            getattr(old.model, k) != getattr(settings.model, k) for k in MODEL_KEYS
+        ):
             log.info("model settings changed: loading the model again")
             self.start_model()
         return errors
@@ -118,19 +155,34 @@ class SlmServer(LanguageServer):
         if self.worker is not None:
             self.worker.shutdown(timeout=0.5)
         model_settings = self.settings.model
-        self.worker = EngineWorker(lambda: load_engine(model_settings), on_state=self._on_model_state)
+        self.worker = EngineWorker(
+            lambda: load_engine(model_settings), on_state=self._on_model_state
+        )
         self.worker.start()
 
     def _on_model_state(self, state: str, message: str) -> None:
         """Called on the worker thread when the model starts loading, is ready, or failed."""
         self.status_text = state
         info = getattr(getattr(self.worker, "engine", None), "info", None)
-        payload = {"state": state, "message": message, "model": Path(info.path).name if info else "", "family": info.family if info else ""}
+        payload = {
+            "state": state,
+            "message": message,
+            "model": Path(info.path).name if info else "",
+            "family": info.family if info else "",
+        }
         self.notify_threadsafe("slm/status", payload)
         if state == "failed":
-            self.call_threadsafe(self.show_message, f"slm-lsp: {message}. Completions are off; diagnostics still work.", lsp.MessageType.Error)
+            self.call_threadsafe(
+                self.show_message,
+                f"slm-lsp: {message}. Completions are off; diagnostics still work.",
+                lsp.MessageType.Error,
+            )
         elif state == "ready" and info is not None:
-            self.call_threadsafe(self.log_message, f"slm-lsp: model {Path(info.path).name} ready ({info.family} template)", lsp.MessageType.Info)
+            self.call_threadsafe(
+                self.log_message,
+                f"slm-lsp: model {Path(info.path).name} ready ({info.family} template)",
+                lsp.MessageType.Info,
+            )
         from slm_lsp.features import lifecycle
 
         self.call_threadsafe(lifecycle.model_progress, self, state, message)
@@ -170,28 +222,45 @@ class SlmServer(LanguageServer):
         try:
             index = WorkspaceIndex(self.root, self.settings.index)
             self.call_threadsafe(lifecycle.index_progress, self, "begin", 0, 0)
-            stats = index.load_or_build(lambda done, total: self.call_threadsafe(lifecycle.index_progress, self, "report", done, total))
+            stats = index.load_or_build(
+                lambda done, total: self.call_threadsafe(
+                    lifecycle.index_progress, self, "report", done, total
+                )
+            )
             self.index = index
             self._make_retriever(index)
-            for uri, parsed in list(self.parsed.items()):
-                self._index_document(uri, parsed.text)
+            for uri in list(self.workspace.text_documents):
+                parsed = self.parsed.get(uri)
+                if parsed is not None:
+                    self._index_document(uri, parsed.text, parsed.tree)
             if self.settings.index.watch:
                 index.start_watching()
             log.info("index ready: %s", stats)
-            self.call_threadsafe(lifecycle.index_progress, self, "end", getattr(stats, "files", 0), getattr(stats, "symbols", 0))
+            self.call_threadsafe(
+                lifecycle.index_progress,
+                self,
+                "end",
+                getattr(stats, "files", 0),
+                getattr(stats, "symbols", 0),
+            )
         except Exception as exc:
             log.exception("indexing failed")
             self._make_retriever(None)
             self.call_threadsafe(lifecycle.index_progress, self, "end", 0, 0)
-            self.call_threadsafe(self.show_message, f"slm-lsp: indexing the workspace failed: {exc}", lsp.MessageType.Warning)
+            self.call_threadsafe(
+                self.show_message,
+                f"slm-lsp: indexing the workspace failed: {exc}",
+                lsp.MessageType.Warning,
+            )
 
-    def _index_document(self, uri: str, text: str) -> None:
+    def _index_document(self, uri: str, text: str, tree: Any = None) -> None:
+        """Overlay unsaved editor contents on the index (``tree``: the document's current syntax tree)."""
         if self.index is None:
             return
         doc = self.document(uri)
         if doc is not None and doc.language and uri.startswith("file:"):
             try:
-                self.index.update_document(Path(to_fs_path(uri) or ""), text, doc.language)
+                self.index.update_document(Path(to_fs_path(uri) or ""), text, doc.language, tree)
             except Exception:
                 log.exception("index update of %s failed", uri)
 
@@ -207,7 +276,14 @@ class SlmServer(LanguageServer):
         fs_path = to_fs_path(uri) if uri.startswith("file:") else None
         spec = languages.detect(fs_path or uri, td.language_id, (td.lines[0] if td.lines else ""))
         path = relative_path(fs_path, str(self.root) if self.root else None) if fs_path else uri
-        return Document(uri=uri, path=path, text=td.source, language=spec.name if spec else None, language_id=td.language_id or "", version=td.version)
+        return Document(
+            uri=uri,
+            path=path,
+            text=td.source,
+            language=spec.name if spec else None,
+            language_id=td.language_id or "",
+            version=td.version,
+        )
 
     def to_server_position(self, uri: str, position: lsp.Position) -> tuple[int, int] | None:
         """Client position → (line, code-point column); None when it lies outside the document."""
@@ -228,7 +304,9 @@ class SlmServer(LanguageServer):
         lines = list(td.lines)
         codec = td.position_codec
         return lsp.Range(
-            start=codec.position_to_client_units(lines, lsp.Position(line=start[0], character=start[1])),
+            start=codec.position_to_client_units(
+                lines, lsp.Position(line=start[0], character=start[1])
+            ),
             end=codec.position_to_client_units(lines, lsp.Position(line=end[0], character=end[1])),
         )
 
@@ -276,7 +354,9 @@ def _safely(fn: Any, *args: Any) -> None:
         log.exception("callback %s failed", getattr(fn, "__name__", fn))
 
 
-def create_server(settings: Settings | None = None, base_layers: tuple[dict[str, Any], dict[str, Any]] = ({}, {})) -> SlmServer:
+def create_server(
+    settings: Settings | None = None, base_layers: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+) -> SlmServer:
     """Build the server with every feature registered."""
     import importlib
 

@@ -22,7 +22,9 @@ def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def eos_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Like ``tiny_model_path`` but every generation ends at once with EOS."""
-    return build_model(tmp_path_factory.mktemp("models") / "tiny-eos.gguf", TINY, favour_token=DEEPSEEK_EOS)
+    return build_model(
+        tmp_path_factory.mktemp("models") / "tiny-eos.gguf", TINY, favour_token=DEEPSEEK_EOS
+    )
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +39,9 @@ def default_model_path() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Index caches go to a temporary folder; the fetched default model is still found where it lives."""
     from slm_lsp.engine.loader import find_default_model
 

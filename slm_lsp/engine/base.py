@@ -56,7 +56,9 @@ class Prompt:
     family: str
     add_bos: bool = True
     fim: FimInput | None = None
-    stop_tokens: tuple[str, ...] = ()  #: control tokens (by text) that end generation, besides the model's own
+    stop_tokens: tuple[
+        str, ...
+    ] = ()  #: control tokens (by text) that end generation, besides the model's own
     stop_text: tuple[str, ...] = ()  #: plain-text stop sequences
 
     def render(self) -> str:
@@ -79,10 +81,16 @@ class Generation:
     """The result of one generation and what it cost."""
 
     text: str = ""
-    tokens: list[int] = field(default_factory=list)  #: generated token ids (empty for remote backends)
-    prompt_tokens: list[int] = field(default_factory=list)  #: the ids sent to the model (local backends)
+    tokens: list[int] = field(
+        default_factory=list
+    )  #: generated token ids (empty for remote backends)
+    prompt_tokens: list[int] = field(
+        default_factory=list
+    )  #: the ids sent to the model (local backends)
     n_prompt: int = 0  #: prompt length in tokens
-    n_prompt_evaluated: int = 0  #: prompt tokens actually evaluated (the rest came from the KV cache)
+    n_prompt_evaluated: int = (
+        0  #: prompt tokens actually evaluated (the rest came from the KV cache)
+    )
     prompt_ms: float = 0.0
     gen_ms: float = 0.0
     stop_reason: StopReason = "eos"
@@ -115,7 +123,9 @@ class ModelInfo:
     n_vocab: int = 0
     bos_id: int | None = None
     eog_ids: tuple[int, ...] = ()
-    fim_ids: dict[str, int] = field(default_factory=dict)  #: pre/suf/mid/pad/rep/sep → id, where present
+    fim_ids: dict[str, int] = field(
+        default_factory=dict
+    )  #: pre/suf/mid/pad/rep/sep → id, where present
     size_bytes: int = 0
 
 
@@ -124,7 +134,13 @@ class Engine(Protocol):
 
     info: ModelInfo
 
-    def generate(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event, on_text: Callable[[str], bool | None] | None = None) -> Generation:
+    def generate(
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        cancel: threading.Event,
+        on_text: Callable[[str], bool | None] | None = None,
+    ) -> Generation:
         """Generate the continuation of ``prompt``; stop at end-of-generation, ``max_tokens`` or ``cancel``."""
         ...
 

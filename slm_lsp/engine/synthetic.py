@@ -30,7 +30,16 @@ TINY = Shape()
 DEEPSEEK_1_3B = Shape(n_layer=24, n_embd=2048, n_ff=5504, n_head=16, n_head_kv=16, n_ctx=16384)
 
 
-def build_model(out: str | Path, shape: Shape = TINY, *, vocab: str | Path = DEEPSEEK_VOCAB, quant: str = "f32", seed: int = 0, name: str = "slm-lsp synthetic", favour_token: int | None = None) -> Path:
+def build_model(
+    out: str | Path,
+    shape: Shape = TINY,
+    *,
+    vocab: str | Path = DEEPSEEK_VOCAB,
+    quant: str = "f32",
+    seed: int = 0,
+    name: str = "slm-lsp synthetic",
+    favour_token: int | None = None,
+) -> Path:
     """Write a random-weight llama GGUF with the tokenizer of ``vocab``; ``quant`` is ``f32``, ``f16`` or ``q8_0``.
 
     ``favour_token``: make that token the most likely next token after any input (a shared direction
@@ -57,7 +66,11 @@ def build_model(out: str | Path, shape: Shape = TINY, *, vocab: str | Path = DEE
     writer.add_rope_freq_base(100000.0)
     writer.add_layer_norm_rms_eps(1e-6)
     writer.add_vocab_size(n_vocab)
-    ftype = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16, "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}[quant]
+    ftype = {
+        "f32": gguf.LlamaFileType.ALL_F32,
+        "f16": gguf.LlamaFileType.MOSTLY_F16,
+        "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+    }[quant]
     writer.add_file_type(ftype)
     for key, field in reader.fields.items():
         if key.startswith("tokenizer."):
@@ -66,7 +79,11 @@ def build_model(out: str | Path, shape: Shape = TINY, *, vocab: str | Path = DEE
             writer.add_key_value(key, field.contents(), vtype, sub)
 
     def tensor(name: str, shape_: tuple[int, ...], scale: float = 0.02, ones: bool = False) -> None:
-        data = np.ones(shape_, dtype=np.float32) if ones else (rng.standard_normal(shape_, dtype=np.float32) * scale)
+        data = (
+            np.ones(shape_, dtype=np.float32)
+            if ones
+            else (rng.standard_normal(shape_, dtype=np.float32) * scale)
+        )
         if quant == "q8_0" and len(shape_) == 2 and shape_[-1] % 32 == 0:
             q = gguf.quants.quantize(data, gguf.GGMLQuantizationType.Q8_0)
             writer.add_tensor(name, q, raw_shape=q.shape, raw_dtype=gguf.GGMLQuantizationType.Q8_0)

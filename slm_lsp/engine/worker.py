@@ -33,7 +33,9 @@ class Job(Generic[T]):
 class EngineWorker:
     """Owns one engine on one thread. States: ``idle`` → ``loading`` → ``ready`` | ``failed``."""
 
-    def __init__(self, loader: Callable[[], Engine], on_state: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self, loader: Callable[[], Engine], on_state: Callable[[str, str], None] | None = None
+    ) -> None:
         self._loader = loader
         self._on_state = on_state
         self._jobs: deque[Job[Any]] = deque()

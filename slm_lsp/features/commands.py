@@ -37,7 +37,10 @@ def register(server: SlmServer) -> None:
     @server.command("slm.toggle")
     def slm_toggle(ls: SlmServer, *args: Any) -> dict[str, Any]:
         ls.completions_enabled = not ls.completions_enabled
-        ls.show_message(f"slm-lsp: completions {'on' if ls.completions_enabled else 'off'}", lsp.MessageType.Info)
+        ls.show_message(
+            f"slm-lsp: completions {'on' if ls.completions_enabled else 'off'}",
+            lsp.MessageType.Info,
+        )
         return status(ls)
 
     @server.command("slm.reloadModel")

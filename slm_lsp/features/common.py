@@ -19,7 +19,15 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
-async def complete(ls: SlmServer, uri: str, position: lsp.Position, *, alternatives: int, automatic: bool, on_suggestion: Callable[[str], None] | None = None) -> Outcome | None:
+async def complete(
+    ls: SlmServer,
+    uri: str,
+    position: lsp.Position,
+    *,
+    alternatives: int,
+    automatic: bool,
+    on_suggestion: Callable[[str], None] | None = None,
+) -> Outcome | None:
     """Run the pipeline for a request; None when there is nothing to offer (no model yet, unknown document, cancelled...)."""
     settings = ls.settings
     if not (settings.completion.enabled and ls.completions_enabled):
@@ -27,7 +35,10 @@ async def complete(ls: SlmServer, uri: str, position: lsp.Position, *, alternati
     doc = ls.document(uri)
     if doc is None:
         return None
-    if doc.language_id in settings.completion.disabled_languages or (doc.language or "") in settings.completion.disabled_languages:
+    if (
+        doc.language_id in settings.completion.disabled_languages
+        or (doc.language or "") in settings.completion.disabled_languages
+    ):
         return None
     pos = ls.to_server_position(uri, position)
     if pos is None:
@@ -48,17 +59,30 @@ async def complete(ls: SlmServer, uri: str, position: lsp.Position, *, alternati
     if worker is None or worker.state != "ready":
         return None
     if automatic and settings.completion.debounce_ms:
-        await asyncio.sleep(settings.completion.debounce_ms / 1000)  # a newer request cancels this task here
+        await asyncio.sleep(
+            settings.completion.debounce_ms / 1000
+        )  # a newer request cancels this task here
     partial_cb = None
     if settings.completion.partial_notifications:
         version = doc.version
 
         def partial_cb(text: str) -> None:
-            ls.notify_threadsafe("slm/partialCompletion", {"uri": uri, "version": version, "position": {"line": position.line, "character": position.character}, "text": text, "done": False})
+            ls.notify_threadsafe(
+                "slm/partialCompletion",
+                {
+                    "uri": uri,
+                    "version": version,
+                    "position": {"line": position.line, "character": position.character},
+                    "text": text,
+                    "done": False,
+                },
+            )
 
     def job(engine, cancel):  # type: ignore[no-untyped-def]
         plan = ls.completion.plan(doc, line, col, engine.count_tokens)
-        return ls.completion.run(engine, plan, alternatives=alternatives, cancel=cancel, on_partial=partial_cb)
+        return ls.completion.run(
+            engine, plan, alternatives=alternatives, cancel=cancel, on_partial=partial_cb
+        )
 
     future = worker.submit(uri, job)
     ls.notify_threadsafe("slm/status", {"state": "generating", "uri": uri})
@@ -81,7 +105,16 @@ async def complete(ls: SlmServer, uri: str, position: lsp.Position, *, alternati
     ls.notify_threadsafe("slm/status", status)
     if outcome is not None and partial_cb is not None:
         text = outcome.suggestions[0].text if outcome.suggestions else ""
-        ls.notify_threadsafe("slm/partialCompletion", {"uri": uri, "version": doc.version, "position": {"line": position.line, "character": position.character}, "text": text, "done": True})
+        ls.notify_threadsafe(
+            "slm/partialCompletion",
+            {
+                "uri": uri,
+                "version": doc.version,
+                "position": {"line": position.line, "character": position.character},
+                "text": text,
+                "done": True,
+            },
+        )
     if outcome is None or outcome.cancelled:
         return None
     if on_suggestion is not None:

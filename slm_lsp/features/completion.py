@@ -35,7 +35,10 @@ def _item(ls: SlmServer, params: lsp.CompletionParams, text: str, rank: int) -> 
 
 
 def register(server: SlmServer) -> None:
-    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[".", "(", " ", "\n"], resolve_provider=False))
+    @server.feature(
+        lsp.TEXT_DOCUMENT_COMPLETION,
+        lsp.CompletionOptions(trigger_characters=[".", "(", " ", "\n"], resolve_provider=False),
+    )
     async def completion(ls: SlmServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
         token = params.partial_result_token
         sent = 0
@@ -48,11 +51,24 @@ def register(server: SlmServer) -> None:
                 ls.protocol.notify(lsp.PROGRESS, {"token": token, "value": [item]})
                 sent += 1
 
-        invoked = params.context is None or params.context.trigger_kind == lsp.CompletionTriggerKind.Invoked
+        invoked = (
+            params.context is None
+            or params.context.trigger_kind == lsp.CompletionTriggerKind.Invoked
+        )
         n = ls.settings.completion.alternatives if invoked else 1
-        outcome = await common.complete(ls, params.text_document.uri, params.position, alternatives=n, automatic=not invoked, on_suggestion=on_suggestion)
+        outcome = await common.complete(
+            ls,
+            params.text_document.uri,
+            params.position,
+            alternatives=n,
+            automatic=not invoked,
+            on_suggestion=on_suggestion,
+        )
         if outcome is None or not outcome.suggestions:
             return None
         if token is not None and sent:
             return lsp.CompletionList(is_incomplete=True, items=[])
-        return lsp.CompletionList(is_incomplete=True, items=[_item(ls, params, s.text, i) for i, s in enumerate(outcome.suggestions)])
+        return lsp.CompletionList(
+            is_incomplete=True,
+            items=[_item(ls, params, s.text, i) for i, s in enumerate(outcome.suggestions)],
+        )

@@ -16,7 +16,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 SOURCE = "slm-lsp"
-SEVERITY = {"high": lsp.DiagnosticSeverity.Error, "medium": lsp.DiagnosticSeverity.Warning, "low": lsp.DiagnosticSeverity.Information}
+SEVERITY = {
+    "high": lsp.DiagnosticSeverity.Error,
+    "medium": lsp.DiagnosticSeverity.Warning,
+    "low": lsp.DiagnosticSeverity.Information,
+}
 CONFIDENCE_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
@@ -26,11 +30,20 @@ def client_pulls(ls: SlmServer) -> bool:
 
 
 def register(server: SlmServer) -> None:
-    @server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC, lsp.DiagnosticOptions(identifier=SOURCE, inter_file_dependencies=False, workspace_diagnostics=False))
-    async def pull(ls: SlmServer, params: lsp.DocumentDiagnosticParams) -> lsp.DocumentDiagnosticReport:
+    @server.feature(
+        lsp.TEXT_DOCUMENT_DIAGNOSTIC,
+        lsp.DiagnosticOptions(
+            identifier=SOURCE, inter_file_dependencies=False, workspace_diagnostics=False
+        ),
+    )
+    async def pull(
+        ls: SlmServer, params: lsp.DocumentDiagnosticParams
+    ) -> lsp.DocumentDiagnosticReport:
         uri = params.text_document.uri
         findings = await findings_for(ls, uri)
-        return lsp.RelatedFullDocumentDiagnosticReport(items=to_diagnostics(ls, uri, findings or []))
+        return lsp.RelatedFullDocumentDiagnosticReport(
+            items=to_diagnostics(ls, uri, findings or [])
+        )
 
 
 def cwe_link(cwe: int) -> str:
@@ -104,7 +117,13 @@ def schedule(ls: SlmServer, uri: str, delay: float | None = None) -> None:
                 ls.workspace_diagnostic_refresh(None)
             return
         doc = ls.document(uri)
-        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=to_diagnostics(ls, uri, findings), version=doc.version if doc else None))
+        ls.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=uri,
+                diagnostics=to_diagnostics(ls, uri, findings),
+                version=doc.version if doc else None,
+            )
+        )
 
     try:
         tasks[uri] = asyncio.ensure_future(run())

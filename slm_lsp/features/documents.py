@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
+from pygls.uris import to_fs_path
+from pygls.workspace import PositionCodec
 
 from slm_lsp.features import diagnostics
+from slm_lsp.text import TextIndex
 
 if TYPE_CHECKING:  # pragma: no cover
     from slm_lsp.server import SlmServer
@@ -24,7 +28,10 @@ def register(server: SlmServer) -> None:
             return
         if ls.retriever is not None:
             _safe(ls.retriever.note_view, doc.path, doc.text, 0)
-        ls._index_document(uri, doc.text)
+        parsed = None
+        if doc.language:
+            parsed = _safe(ls.parsed.open, uri, doc.text, doc.language, doc.version or 0)
+        ls._index_document(uri, doc.text, getattr(parsed, "tree", None))
         diagnostics.schedule(ls, uri, delay=0.0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
@@ -39,7 +46,8 @@ def register(server: SlmServer) -> None:
                 line = change.range.start.line
         if ls.retriever is not None:
             _safe(ls.retriever.note_edit, doc.path, doc.text, line)
-        ls._index_document(uri, doc.text)
+        parsed = _safe(_reparse, ls, uri, params, doc.text)
+        ls._index_document(uri, doc.text, getattr(parsed, "tree", None))
         diagnostics.schedule(ls, uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
@@ -50,11 +58,51 @@ def register(server: SlmServer) -> None:
     def did_close(ls: SlmServer, params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.completion.cache.clear(uri)
+        ls.parsed.close(uri)
+        if ls.index is not None and uri.startswith("file:"):
+            _safe(ls.index.close_document, Path(to_fs_path(uri) or ""))
         diagnostics.forget(ls, uri)
 
 
-def _safe(fn, *args) -> None:  # type: ignore[no-untyped-def]
+def _reparse(ls: SlmServer, uri: str, params: lsp.DidChangeTextDocumentParams, final_text: str):  # type: ignore[no-untyped-def]
+    """Apply the editor's edits to the document's syntax tree (tree-sitter edit + incremental reparse)."""
+    parsed = ls.parsed.get(uri)
+    if parsed is None:
+        return None
+    codec = PositionCodec(ls.workspace.position_encoding)
+    changes: list = []
+    text = parsed.text
+    for change in params.content_changes:
+        if isinstance(change, lsp.TextDocumentContentChangePartial):
+            lines = text.splitlines(keepends=True)
+            rng = codec.range_from_client_units(lines, change.range)
+            changes.append(
+                (rng.start.line, rng.start.character, rng.end.line, rng.end.character, change.text)
+            )
+            # keep our view of the intermediate text to convert the next change's range
+            idx = TextIndex(text)
+            a, b = (
+                idx.offset(rng.start.line, rng.start.character),
+                idx.offset(rng.end.line, rng.end.character),
+            )
+            text = text[:a] + change.text + text[b:]
+        else:
+            changes.append(change.text)
+            text = change.text
+    doc = ls.parsed.change(uri, changes, params.text_document.version)
+    if doc is not None and doc.text != final_text:  # out of step with the editor: start over
+        log.warning(
+            "incremental parse of %s diverged from the editor's text; reparsing in full", uri
+        )
+        language = doc.language
+        ls.parsed.close(uri)
+        doc = ls.parsed.open(uri, final_text, language, params.text_document.version)
+    return doc
+
+
+def _safe(fn, *args):  # type: ignore[no-untyped-def]
     try:
-        fn(*args)
+        return fn(*args)
     except Exception:
         log.exception("%s failed", getattr(fn, "__qualname__", fn))
+        return None

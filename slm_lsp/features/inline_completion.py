@@ -14,13 +14,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def register(server: SlmServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
-    async def inline_completion(ls: SlmServer, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList | None:
+    async def inline_completion(
+        ls: SlmServer, params: lsp.InlineCompletionParams
+    ) -> lsp.InlineCompletionList | None:
         automatic = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Automatic
         n = 1 if automatic else ls.settings.completion.alternatives
-        outcome = await common.complete(ls, params.text_document.uri, params.position, alternatives=n, automatic=automatic)
+        outcome = await common.complete(
+            ls, params.text_document.uri, params.position, alternatives=n, automatic=automatic
+        )
         if outcome is None or not outcome.suggestions:
             return None
         pos = params.position
         return lsp.InlineCompletionList(
-            items=[lsp.InlineCompletionItem(insert_text=s.text, range=lsp.Range(start=pos, end=pos), filter_text=None) for s in outcome.suggestions]
+            items=[
+                lsp.InlineCompletionItem(
+                    insert_text=s.text, range=lsp.Range(start=pos, end=pos), filter_text=None
+                )
+                for s in outcome.suggestions
+            ]
         )

@@ -32,7 +32,9 @@ def register(server: SlmServer) -> None:
         ls.root = Path(root) if root else None
         opts = params.initialization_options
         if isinstance(opts, dict):
-            ls.editor_layers[0] = opts.get(SECTION, opts) if isinstance(opts.get(SECTION), dict) else opts
+            ls.editor_layers[0] = (
+                opts.get(SECTION, opts) if isinstance(opts.get(SECTION), dict) else opts
+            )
         ls.apply_settings()
 
     @server.feature(lsp.INITIALIZED)
@@ -47,7 +49,9 @@ def register(server: SlmServer) -> None:
         ls.shutdown_subsystems()
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: SlmServer, params: lsp.DidChangeConfigurationParams) -> None:
+    async def did_change_configuration(
+        ls: SlmServer, params: lsp.DidChangeConfigurationParams
+    ) -> None:
         settings = params.settings
         if isinstance(settings, dict) and isinstance(settings.get(SECTION), dict):
             ls.editor_layers[1] = settings[SECTION]
@@ -70,7 +74,12 @@ async def pull_configuration(ls: SlmServer) -> None:
     if not (caps.workspace and caps.workspace.configuration):
         return
     try:
-        result = await asyncio.wait_for(ls.workspace_configuration_async(lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section=SECTION)])), timeout=5)
+        result = await asyncio.wait_for(
+            ls.workspace_configuration_async(
+                lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section=SECTION)])
+            ),
+            timeout=5,
+        )
     except Exception as exc:
         log.warning("workspace/configuration failed: %s", exc)
         return
@@ -95,13 +104,17 @@ def _begin(ls: SlmServer, key: str, title: str, message: str = "") -> None:
     async def go() -> None:
         try:
             await ls.work_done_progress.create_async(token)
-            ls.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=title, message=message, cancellable=False))
+            ls.work_done_progress.begin(
+                token, lsp.WorkDoneProgressBegin(title=title, message=message, cancellable=False)
+            )
         except Exception as exc:
             log.debug("progress not shown: %s", exc)
             ls.progress_tokens.pop(key, None)
             return
         if ls.progress_tokens.get(key) is None:  # ended while the token was being created
-            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=ls.progress_ended.pop(key, "")))
+            ls.work_done_progress.end(
+                token, lsp.WorkDoneProgressEnd(message=ls.progress_ended.pop(key, ""))
+            )
         else:
             ls.progress_tokens[key] = token
 
@@ -113,7 +126,9 @@ def _report(ls: SlmServer, key: str, message: str, percentage: int | None = None
     if not token:
         return
     try:
-        ls.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=message, percentage=percentage))
+        ls.work_done_progress.report(
+            token, lsp.WorkDoneProgressReport(message=message, percentage=percentage)
+        )
     except Exception as exc:
         log.debug("progress report failed: %s", exc)
 

@@ -15,16 +15,28 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 KIND = {
-    "function": lsp.SymbolKind.Function, "method": lsp.SymbolKind.Method, "class": lsp.SymbolKind.Class,
-    "interface": lsp.SymbolKind.Interface, "struct": lsp.SymbolKind.Struct, "enum": lsp.SymbolKind.Enum,
-    "type": lsp.SymbolKind.Class, "constant": lsp.SymbolKind.Constant, "variable": lsp.SymbolKind.Variable,
-    "module": lsp.SymbolKind.Module, "namespace": lsp.SymbolKind.Namespace, "field": lsp.SymbolKind.Field,
-    "constructor": lsp.SymbolKind.Constructor, "trait": lsp.SymbolKind.Interface, "property": lsp.SymbolKind.Property,
+    "function": lsp.SymbolKind.Function,
+    "method": lsp.SymbolKind.Method,
+    "class": lsp.SymbolKind.Class,
+    "interface": lsp.SymbolKind.Interface,
+    "struct": lsp.SymbolKind.Struct,
+    "enum": lsp.SymbolKind.Enum,
+    "type": lsp.SymbolKind.Class,
+    "constant": lsp.SymbolKind.Constant,
+    "variable": lsp.SymbolKind.Variable,
+    "module": lsp.SymbolKind.Module,
+    "namespace": lsp.SymbolKind.Namespace,
+    "field": lsp.SymbolKind.Field,
+    "constructor": lsp.SymbolKind.Constructor,
+    "trait": lsp.SymbolKind.Interface,
+    "property": lsp.SymbolKind.Property,
 }
 WORD = re.compile(r"[A-Za-z_$][\w$]*")
 
 
 def _abs(ls: SlmServer, path: str) -> Path:
+    if ls.index is not None:
+        return Path(ls.index.abspath(path))
     p = Path(path)
     return p if p.is_absolute() or ls.root is None else ls.root / p
 
@@ -41,16 +53,25 @@ def _location(ls: SlmServer, sym: Any) -> lsp.Location:
 
 def register(server: SlmServer) -> None:
     @server.feature(lsp.WORKSPACE_SYMBOL)
-    def workspace_symbol(ls: SlmServer, params: lsp.WorkspaceSymbolParams) -> list[lsp.SymbolInformation] | None:
+    def workspace_symbol(
+        ls: SlmServer, params: lsp.WorkspaceSymbolParams
+    ) -> list[lsp.SymbolInformation] | None:
         if ls.index is None:
             return []
         return [
-            lsp.SymbolInformation(name=s.name, kind=KIND.get(s.kind, lsp.SymbolKind.Variable), location=_location(ls, s), container_name=s.container or None)
+            lsp.SymbolInformation(
+                name=s.name,
+                kind=KIND.get(s.kind, lsp.SymbolKind.Variable),
+                location=_location(ls, s),
+                container_name=s.container or None,
+            )
             for s in ls.index.search(params.query, limit=200)
         ]
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    def document_symbol(ls: SlmServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol] | None:
+    def document_symbol(
+        ls: SlmServer, params: lsp.DocumentSymbolParams
+    ) -> list[lsp.DocumentSymbol] | None:
         uri = params.text_document.uri
         if ls.index is None or ls.document(uri) is None or not uri.startswith("file:"):
             return None
@@ -59,9 +80,18 @@ def register(server: SlmServer) -> None:
         roots: list[lsp.DocumentSymbol] = []
         for s in sorted(symbols, key=lambda s: (s.start_line, -s.end_line)):
             rng = _range(s)
-            node = lsp.DocumentSymbol(name=s.name, kind=KIND.get(s.kind, lsp.SymbolKind.Variable), range=rng, selection_range=lsp.Range(start=rng.start, end=rng.start), detail=(s.signature or "")[:120] or None, children=[])
+            node = lsp.DocumentSymbol(
+                name=s.name,
+                kind=KIND.get(s.kind, lsp.SymbolKind.Variable),
+                range=rng,
+                selection_range=lsp.Range(start=rng.start, end=rng.start),
+                detail=(s.signature or "")[:120] or None,
+                children=[],
+            )
             parent = nodes.get(s.container) if s.container else None
-            (parent.children if parent is not None and parent.children is not None else roots).append(node)
+            (
+                parent.children if parent is not None and parent.children is not None else roots
+            ).append(node)
             nodes.setdefault(s.name, node)
         return roots
 
@@ -81,6 +111,11 @@ def register(server: SlmServer) -> None:
         if not name:
             return None
         defs = ls.index.definitions(name)
-        if not defs or len(defs) > 1 and len({(d.path, d.start_line) for d in defs}) > 1 and len(defs) > 5:
+        if (
+            not defs
+            or len(defs) > 1
+            and len({(d.path, d.start_line) for d in defs}) > 1
+            and len(defs) > 5
+        ):
             return None  # unknown, or too ambiguous to be useful
         return [_location(ls, d) for d in defs]

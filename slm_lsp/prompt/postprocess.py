@@ -100,7 +100,9 @@ def _balance(text: str, line_suffix: str) -> str:
     return text + closers
 
 
-def _cut_block(lines: list[str], base_indent: str, first_is_partial: bool, max_lines: int) -> list[str]:
+def _cut_block(
+    lines: list[str], base_indent: str, first_is_partial: bool, max_lines: int
+) -> list[str]:
     """Keep lines of the current block: stop at the first non-empty line indented less than the block."""
     out: list[str] = []
     depth = 0
@@ -111,7 +113,14 @@ def _cut_block(lines: list[str], base_indent: str, first_is_partial: bool, max_l
             ind = indentation(line)
             if len(ind.expandtabs(4)) < len(base_indent.expandtabs(4)):
                 break
-            if depth <= 0 and line.strip()[0] in CLOSE and len(ind.expandtabs(4)) < len(base_indent.expandtabs(4)) + 1 and not first_is_partial and i > 0 and base_indent == "":
+            if (
+                depth <= 0
+                and line.strip()[0] in CLOSE
+                and len(ind.expandtabs(4)) < len(base_indent.expandtabs(4)) + 1
+                and not first_is_partial
+                and i > 0
+                and base_indent == ""
+            ):
                 break
         for ch in line:
             if ch in OPEN:
@@ -129,7 +138,7 @@ def _cut_block(lines: list[str], base_indent: str, first_is_partial: bool, max_l
 def _drop_repeats(lines: list[str], ctx: CursorContext) -> list[str]:
     """Stop at a line that repeats the previous one or re-types the lines that follow the cursor."""
     out: list[str] = []
-    following = [l.strip() for l in ctx.next_lines if l.strip()]
+    following = [ln.strip() for ln in ctx.next_lines if ln.strip()]
     for i, line in enumerate(lines):
         s = line.strip()
         if s and out and s == out[-1].strip() and i > 0:
@@ -141,7 +150,9 @@ def _drop_repeats(lines: list[str], ctx: CursorContext) -> list[str]:
     return out
 
 
-def clean(raw: str, ctx: CursorContext, *, multiline_policy: str = "auto", max_lines: int = 12) -> str:
+def clean(
+    raw: str, ctx: CursorContext, *, multiline_policy: str = "auto", max_lines: int = 12
+) -> str:
     """Turn raw model output into the text to insert at the cursor ('' when nothing useful is left)."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -150,10 +161,15 @@ def clean(raw: str, ctx: CursorContext, *, multiline_policy: str = "auto", max_l
     lines = text.split("\n")
     at_line_start = not ctx.line_prefix.strip()
     # Indentation: on an indentation-only line the cursor already sits at the indent; the model may repeat it.
-    if at_line_start and ctx.line_prefix and lines[0].startswith(ctx.line_prefix) and lines[0].strip():
+    if (
+        at_line_start
+        and ctx.line_prefix
+        and lines[0].startswith(ctx.line_prefix)
+        and lines[0].strip()
+    ):
         lines[0] = lines[0][len(ctx.line_prefix) :]
     if ctx.indent_unit == "\t":
-        lines = [_spaces_to_tabs(l) for l in lines]
+        lines = [_spaces_to_tabs(ln) for ln in lines]
     if not multiline:
         first = lines[0]
         if not first.strip() and len(lines) > 1 and at_line_start and not ctx.line_suffix.strip():
@@ -164,7 +180,7 @@ def clean(raw: str, ctx: CursorContext, *, multiline_policy: str = "auto", max_l
         if not at_line_start and ctx.line_prefix.rstrip().endswith(BLOCK_OPENERS):
             # a block starts: its body sits one unit deeper, and it ends where the indent drops back
             base = indentation(ctx.line_prefix) + ctx.indent_unit
-        lines = [lines[0]] + [l.rstrip() for l in lines[1:]]
+        lines = [lines[0]] + [ln.rstrip() for ln in lines[1:]]
         lines = _cut_block(lines, base, not at_line_start, max_lines)
     lines = _drop_repeats(lines, ctx)
     if not lines:
@@ -186,7 +202,9 @@ def _spaces_to_tabs(line: str, width: int = 4) -> str:
     return "\t" * (len(ind) // width) + " " * (len(ind) % width) + line[len(ind) :]
 
 
-def is_final(raw: str, ctx: CursorContext, *, multiline_policy: str = "auto", max_lines: int = 12) -> bool:
+def is_final(
+    raw: str, ctx: CursorContext, *, multiline_policy: str = "auto", max_lines: int = 12
+) -> bool:
     """Whether more output can no longer change ``clean(raw)``: generation may stop here."""
     text = raw.replace("\r", "")
     if "\n" not in text:

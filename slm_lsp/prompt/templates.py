@@ -145,7 +145,12 @@ def build_prompt(
             if snippets:
                 _emit(family.context_header, family, values, parts)
                 for snip in snippets:
-                    _emit(family.file, family, {**values, "path": snip.path, "text": snip.text.rstrip("\n")}, parts)
+                    _emit(
+                        family.file,
+                        family,
+                        {**values, "path": snip.path, "text": snip.text.rstrip("\n")},
+                        parts,
+                    )
         elif item == "$current_file":
             if snippets and path:
                 _emit(family.current_file, family, values, parts)

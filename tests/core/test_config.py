@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.config import Settings, iter_settings, json_schema, load_toml, parse_overrides, reference_markdown
+from slm_lsp.config import (
+    Settings,
+    iter_settings,
+    json_schema,
+    load_toml,
+    parse_overrides,
+    reference_markdown,
+)
 
 
 def test_defaults_are_defined_once_and_documented() -> None:
@@ -17,7 +24,11 @@ def test_defaults_are_defined_once_and_documented() -> None:
 
 
 def test_layers_apply_in_order_and_accept_camel_case_and_dots() -> None:
-    s, errors = Settings.from_layers({"completion": {"max_tokens": 10}}, {"completion": {"maxTokens": 20}}, {"completion.max_tokens": "30"})
+    s, errors = Settings.from_layers(
+        {"completion": {"max_tokens": 10}},
+        {"completion": {"maxTokens": 20}},
+        {"completion.max_tokens": "30"},
+    )
     assert errors == [] and s.completion.max_tokens == 30
 
 
@@ -72,4 +83,6 @@ def test_reference_and_schema_cover_every_setting() -> None:
 
 def test_docs_configuration_md_is_current() -> None:
     doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
-    assert doc.read_text(encoding="utf-8") == reference_markdown(), "run: python -m slm_lsp config --markdown > docs/configuration.md"
+    assert doc.read_text(encoding="utf-8") == reference_markdown(), (
+        "run: python -m slm_lsp config --markdown > docs/configuration.md"
+    )

@@ -22,7 +22,9 @@ def capabilities(pull_diagnostics: bool = False) -> lsp.ClientCapabilities:
         text_document=lsp.TextDocumentClientCapabilities(
             inline_completion=lsp.InlineCompletionClientCapabilities(),
             completion=lsp.CompletionClientCapabilities(),
-            code_action=lsp.CodeActionClientCapabilities(resolve_support=lsp.ClientCodeActionResolveOptions(properties=["edit"])),
+            code_action=lsp.CodeActionClientCapabilities(
+                resolve_support=lsp.ClientCodeActionResolveOptions(properties=["edit"])
+            ),
             diagnostic=lsp.DiagnosticClientCapabilities() if pull_diagnostics else None,
         ),
     )
@@ -43,7 +45,9 @@ async def wait_ready(client: LanguageClient, timeout: float = 60.0) -> dict[str,
     """Poll ``slm.status`` until the model has loaded (or failed)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        status = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status"))
+        status = await client.workspace_execute_command_async(
+            lsp.ExecuteCommandParams(command="slm.status")
+        )
         if status["model_state"] in ("ready", "failed"):
             return status
         if asyncio.get_running_loop().time() > deadline:
@@ -51,10 +55,18 @@ async def wait_ready(client: LanguageClient, timeout: float = 60.0) -> dict[str,
         await asyncio.sleep(0.05)
 
 
-def open_doc(client: LanguageClient, path: Path, text: str, language: str = "python", version: int = 1) -> str:
+def open_doc(
+    client: LanguageClient, path: Path, text: str, language: str = "python", version: int = 1
+) -> str:
     uri = path.as_uri()
     path.write_text(text, encoding="utf-8")
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)))
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(
+                uri=uri, language_id=language, version=version, text=text
+            )
+        )
+    )
     return uri
 
 

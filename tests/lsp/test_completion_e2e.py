@@ -13,8 +13,17 @@ from tests.lsp.conftest import open_doc, start, wait_ready
 SOURCE = "import os\n\n\ndef greet(name):\n    return 'hello ' + name\n\n\nprint(gre\n"
 
 
-async def test_inline_completion_roundtrip(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
-    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 8, "checkParse": False, "secureFilter": "off"}})
+async def test_inline_completion_roundtrip(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {"maxTokens": 8, "checkParse": False, "secureFilter": "off"},
+        },
+    )
     status = await wait_ready(client)
     assert status["model_state"] == "ready", status
     assert status["family"] == "deepseek"
@@ -23,7 +32,9 @@ async def test_inline_completion_roundtrip(client: LanguageClient, workspace: Pa
         lsp.InlineCompletionParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri),
             position=lsp.Position(line=7, character=9),
-            context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked),
+            context=lsp.InlineCompletionContext(
+                trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
+            ),
         )
     )
     # random weights: the content is noise, but whatever survived post-processing is one line at the cursor
@@ -32,21 +43,50 @@ async def test_inline_completion_roundtrip(client: LanguageClient, workspace: Pa
         for item in items:
             assert item.range is not None and item.range.start == lsp.Position(line=7, character=9)
             assert "\n" not in item.insert_text  # a call being typed gets a one-line suggestion
-    status = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status"))
+    status = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="slm.status")
+    )
     assert status["cache_misses"] >= 1
 
 
-async def test_incremental_change_and_completion_item(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
-    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 8, "checkParse": False, "secureFilter": "off", "multiline": "never"}})
+async def test_incremental_change_and_completion_item(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {
+                "maxTokens": 8,
+                "checkParse": False,
+                "secureFilter": "off",
+                "multiline": "never",
+            },
+        },
+    )
     await wait_ready(client)
     uri = open_doc(client, workspace / "a.py", "x = 1\n")
     client.text_document_did_change(
         lsp.DidChangeTextDocumentParams(
             text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=1, character=0), end=lsp.Position(line=1, character=0)), text="y = x +")],
+            content_changes=[
+                lsp.TextDocumentContentChangePartial(
+                    range=lsp.Range(
+                        start=lsp.Position(line=1, character=0),
+                        end=lsp.Position(line=1, character=0),
+                    ),
+                    text="y = x +",
+                )
+            ],
         )
     )
-    result = await client.text_document_completion_async(lsp.CompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=1, character=7)))
+    result = await client.text_document_completion_async(
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=1, character=7),
+        )
+    )
     if result is not None:
         items = result.items if isinstance(result, lsp.CompletionList) else result
         for item in items:
@@ -55,27 +95,65 @@ async def test_incremental_change_and_completion_item(client: LanguageClient, wo
             assert "\n" not in item.text_edit.new_text
 
 
-async def test_unknown_document_and_bad_position_answer_empty(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
+async def test_unknown_document_and_bad_position_answer_empty(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
     await start(client, workspace, {"model": {"path": str(tiny_model_path)}})
     await wait_ready(client)
     ctx = lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked)
-    missing = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=(workspace / "nope.py").as_uri()), position=lsp.Position(line=0, character=0), context=ctx))
+    missing = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=(workspace / "nope.py").as_uri()),
+            position=lsp.Position(line=0, character=0),
+            context=ctx,
+        )
+    )
     assert missing is None
     uri = open_doc(client, workspace / "b.py", "a = 1\n")
-    outside = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=40, character=3), context=ctx))
+    outside = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=40, character=3),
+            context=ctx,
+        )
+    )
     assert outside is None
     # the server is still alive and answering
-    status = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status"))
+    status = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="slm.status")
+    )
     assert status["model_state"] == "ready"
 
 
-async def test_cancel_request(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
-    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 2000, "checkParse": False, "secureFilter": "off", "debounceMs": 0, "multiline": "always", "maxLines": 200}})
+async def test_cancel_request(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {
+                "maxTokens": 2000,
+                "checkParse": False,
+                "secureFilter": "off",
+                "debounceMs": 0,
+                "multiline": "always",
+                "maxLines": 200,
+            },
+        },
+    )
     await wait_ready(client)
     uri = open_doc(client, workspace / "c.py", "def f():\n    \n")
     task = asyncio.ensure_future(
         client.text_document_inline_completion_async(
-            lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=1, character=4), context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Automatic))
+            lsp.InlineCompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                position=lsp.Position(line=1, character=4),
+                context=lsp.InlineCompletionContext(
+                    trigger_kind=lsp.InlineCompletionTriggerKind.Automatic
+                ),
+            )
         )
     )
     await asyncio.sleep(0.2)
@@ -85,11 +163,16 @@ async def test_cancel_request(client: LanguageClient, workspace: Path, tiny_mode
     except (asyncio.CancelledError, Exception):
         pass
     # after cancellation the worker is free again: a status call returns promptly and says ready
-    status = await asyncio.wait_for(client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status")), timeout=10)
+    status = await asyncio.wait_for(
+        client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status")),
+        timeout=10,
+    )
     assert status["model_state"] == "ready"
 
 
-async def test_missing_model_shows_message_and_diagnostics_still_work(client: LanguageClient, workspace: Path) -> None:
+async def test_missing_model_shows_message_and_diagnostics_still_work(
+    client: LanguageClient, workspace: Path
+) -> None:
     await start(client, workspace, {"model": {"path": str(workspace / "missing.gguf")}})
     status = await wait_ready(client)
     assert status["model_state"] == "failed"
@@ -100,7 +183,15 @@ async def test_missing_model_shows_message_and_diagnostics_still_work(client: La
         await asyncio.sleep(0.05)
     assert any("missing.gguf" in m.message for m in client.messages)
     uri = open_doc(client, workspace / "d.py", "import yaml\n\nyaml.load(data)\n")
-    result = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0, character=0), context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked)))
+    result = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=0, character=0),
+            context=lsp.InlineCompletionContext(
+                trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
     assert result is None
     for _ in range(200):
         if client.diagnostics.get(uri):
@@ -109,7 +200,13 @@ async def test_missing_model_shows_message_and_diagnostics_still_work(client: La
     assert client.diagnostics.get(uri), "security diagnostics are served without a model"
 
 
-async def test_invalid_setting_is_reported_and_defaults_used(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
-    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": "lots"}})
+async def test_invalid_setting_is_reported_and_defaults_used(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": "lots"}},
+    )
     await wait_ready(client)
     assert any("completion.max_tokens" in m.message for m in client.messages)

@@ -11,22 +11,76 @@ CASES = [
     ("single line stops at newline", "x = compute(", "", (), "a, b)\nprint(x)\n", "auto", "a, b)"),
     ("trims what duplicates the suffix", "    x = foo(", ")", (), "a, b)", "auto", "a, b"),
     ("trims closing part of suffix", "if check(", "):", (), "value):", "auto", "value"),
-    ("balances brackets it opened", "result = ", "", (), "max(len(a), len(b)", "auto", "max(len(a), len(b))"),
+    (
+        "balances brackets it opened",
+        "result = ",
+        "",
+        (),
+        "max(len(a), len(b)",
+        "auto",
+        "max(len(a), len(b))",
+    ),
     ("does not close what the suffix closes", "result = max(", ")", (), "len(a", "auto", "len(a"),
-    ("block body after a colon", "def add(a, b):", "", ("",), "\n    return a + b\n\ndef other():\n    pass", "auto", "\n    return a + b"),
-    ("stops at dedent on an indented line", "    ", "", (), "y = 2\n    return y\nprint(3)", "auto", "y = 2\n    return y"),
+    (
+        "block body after a colon",
+        "def add(a, b):",
+        "",
+        ("",),
+        "\n    return a + b\n\ndef other():\n    pass",
+        "auto",
+        "\n    return a + b",
+    ),
+    (
+        "stops at dedent on an indented line",
+        "    ",
+        "",
+        (),
+        "y = 2\n    return y\nprint(3)",
+        "auto",
+        "y = 2\n    return y",
+    ),
     ("repeated indentation removed", "    ", "", (), "    y = 2", "auto", "y = 2"),
-    ("stops before re-typing the next line", "    ", "", ("    return y",), "y = 2\n    return y\n", "auto", "y = 2"),
+    (
+        "stops before re-typing the next line",
+        "    ",
+        "",
+        ("    return y",),
+        "y = 2\n    return y\n",
+        "auto",
+        "y = 2",
+    ),
     ("drops repeated lines", "    ", "", (), "x += 1\n    x += 1\n    x += 1", "auto", "x += 1"),
     ("whitespace only is nothing", "a = ", "", (), "   \n  ", "auto", ""),
     ("policy never forces one line", "def f():", "", (), "\n    return 1", "never", ""),
-    ("max lines", "    ", "", (), "a = 1\n    b = 2\n    c = 3\n    d = 4", "auto", "a = 1\n    b = 2"),
-    ("brace block stops at the enclosing close", "    ", "", (), "int y = 2;\n    return y;\n}\n\nint main() {", "auto", "int y = 2;\n    return y;"),
+    (
+        "max lines",
+        "    ",
+        "",
+        (),
+        "a = 1\n    b = 2\n    c = 3\n    d = 4",
+        "auto",
+        "a = 1\n    b = 2",
+    ),
+    (
+        "brace block stops at the enclosing close",
+        "    ",
+        "",
+        (),
+        "int y = 2;\n    return y;\n}\n\nint main() {",
+        "auto",
+        "int y = 2;\n    return y;",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "prefix", "suffix", "nxt", "raw", "policy", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_golden(name: str, prefix: str, suffix: str, nxt: tuple[str, ...], raw: str, policy: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "prefix", "suffix", "nxt", "raw", "policy", "expected"),
+    CASES,
+    ids=[c[0] for c in CASES],
+)
+def test_golden(
+    name: str, prefix: str, suffix: str, nxt: tuple[str, ...], raw: str, policy: str, expected: str
+) -> None:
     ctx = CursorContext(line_prefix=prefix, line_suffix=suffix, next_lines=nxt)
     max_lines = 2 if name == "max lines" else 12
     assert clean(raw, ctx, multiline_policy=policy, max_lines=max_lines) == expected
@@ -39,7 +93,15 @@ def test_tabs_follow_the_file() -> None:
 
 @pytest.mark.parametrize(
     ("prefix", "suffix", "multi"),
-    [("", "", True), ("    ", "", True), ("def f():", "", True), ("x = f(", ")", True), ("x = f(", "a)", False), ("x = 1", "", False), ("for i in range(3):", "", True)],
+    [
+        ("", "", True),
+        ("    ", "", True),
+        ("def f():", "", True),
+        ("x = f(", ")", True),
+        ("x = f(", "a)", False),
+        ("x = 1", "", False),
+        ("for i in range(3):", "", True),
+    ],
 )
 def test_wants_multiline(prefix: str, suffix: str, multi: bool) -> None:
     assert wants_multiline(CursorContext(prefix, suffix)) is multi

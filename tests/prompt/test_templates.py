@@ -23,7 +23,15 @@ EXPECTED = {
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_family_layout_golden(name: str) -> None:
     fam = get_family(name)
-    prompt = build_prompt(fam, prefix="y = helper(", suffix=")\n", path="app.py", comment="#", snippets=CTX, repo="proj")
+    prompt = build_prompt(
+        fam,
+        prefix="y = helper(",
+        suffix=")\n",
+        path="app.py",
+        comment="#",
+        snippets=CTX,
+        repo="proj",
+    )
     assert prompt.render() == EXPECTED[name]
     # control tokens are parts of their own, never inside text parts
     for part in prompt.parts:
@@ -53,8 +61,16 @@ def test_context_block_is_a_stable_prefix() -> None:
     ("vocab", "roles", "expected"),
     [
         ({"<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"}, (), "deepseek"),
-        ({"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>", "<|repo_name|>"}, (), "qwen"),
-        ({"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_separator|>"}, (), "codegemma"),
+        (
+            {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>", "<|repo_name|>"},
+            (),
+            "qwen",
+        ),
+        (
+            {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_separator|>"},
+            (),
+            "codegemma",
+        ),
         ({"<fim_prefix>", "<fim_suffix>", "<fim_middle>"}, (), "starcoder"),
         ({"[SUFFIX]", "[PREFIX]"}, (), "codestral"),
         (set(), ("pre", "suf", "mid"), "codellama"),

@@ -358,10 +358,16 @@ class ContextRetriever:
         if not names:
             return
         here = self.index.key(path)
-        local = set()
-        for rec in extract(tree, source, language, 8):
-            local.add(rec[0])
-        imports = _import_paths(extract_imports(tree, source, language), here)
+        rec = self.index.record(path)
+        if (
+            rec is not None
+        ):  # the index has this file (from disk, or unsaved contents): reuse its work
+            local: set[str] | frozenset[str] = frozenset(rec.names)
+            raw_imports = list(rec.imports)
+        else:
+            local = {r[0] for r in extract(tree, source, language, 8)}
+            raw_imports = extract_imports(tree, source, language)
+        imports = _import_targets(_import_paths(raw_imports, here))
         nearest = sorted(
             names.items(), key=lambda kv: (abs(kv[1][1] - line), -_RANK[kv[1][0]], kv[0])
         )[:MAX_NAMES]
@@ -520,32 +526,32 @@ def _import_paths(imports: list[str], here: str) -> list[str]:
     return out
 
 
-def _imported(key: str, imports: list[str]) -> bool:
-    """Whether an index key is the target of one of the import fragments."""
-    stem = key.rsplit(".", 1)[0] if "." in key.rsplit("/", 1)[-1] else key
+def _import_targets(imports: list[str]) -> frozenset[str]:
+    """Path stems (no extension) that an import fragment may name: the module, its package
+    ``__init__``/``index``/``mod`` file, and its parent (``from pkg.mod import name``,
+    ``use a::b::Name``, a C header ``util.h`` naming ``util.c``)."""
+    out: set[str] = set()
     for frag in imports:
         if not frag:
             continue
-        if (
-            stem == frag
-            or stem.endswith("/" + frag)
-            or stem == frag + "/__init__"
-            or stem.endswith("/" + frag + "/__init__")
-            or stem.endswith("/" + frag + "/index")
-            or stem.endswith("/" + frag + "/mod")
-        ):
+        out.update((frag, frag + "/__init__", frag + "/index", frag + "/mod"))
+        if "/" in frag:
+            out.add(frag.rsplit("/", 1)[0])
+    return frozenset(out)
+
+
+def _imported(key: str, targets: frozenset[str]) -> bool:
+    """Whether an index key is (ends with) one of the import targets."""
+    if not targets:
+        return False
+    stem = key.rsplit(".", 1)[0] if "." in key.rsplit("/", 1)[-1] else key
+    if stem in targets:
+        return True
+    i = stem.find("/")
+    while i >= 0:
+        if stem[i + 1 :] in targets:
             return True
-        # ``from pkg.mod import name`` / ``use a::b::Name``: the fragment may end with the symbol
-        head = frag.rsplit("/", 1)[0] if "/" in frag else ""
-        if head and (stem == head or stem.endswith("/" + head)):
-            return True
-        # C/C++ includes name the header: ``util.h`` ↔ ``util.c``
-        if (
-            frag.endswith(("/h", "/hpp", "/hh"))
-            and head
-            and (stem == head or stem.endswith("/" + head))
-        ):
-            return True
+        i = stem.find("/", i + 1)
     return False
 
 

@@ -475,6 +475,11 @@ class WorkspaceIndex:
                 self.key(key_or_path) if os.path.isabs(key_or_path) else key_or_path
             )
 
+    def record(self, path: str | os.PathLike[str]) -> FileRecord | None:
+        """The indexed record of a file (unsaved contents win over the disk), or None."""
+        with self._lock:
+            return self._effective(self.key(path))
+
     def imports_of(self, path: str | os.PathLike[str]) -> tuple[str, ...]:
         with self._lock:
             rec = self._effective(self.key(path))

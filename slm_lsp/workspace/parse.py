@@ -108,7 +108,7 @@ def record_from_source(
         size,
         mtime_ns,
         digest(data),
-        tuple(intern(r[0]) for r in records),
+        tuple(r[0] for r in records),  # interned by extract
         pack_symbols(records),
         tuple(imports),
     )

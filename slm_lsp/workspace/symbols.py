@@ -67,6 +67,14 @@ _intern = sys.intern
 _XML_DOC_TAG = re.compile(
     r"</?(?:summary|remarks|returns|para|value|example|param|typeparam|exception|see|inheritdoc)\b[^>]*>"
 )
+#: Capture name → symbol kind ('' for captures that are not the definition); filled as queries are met.
+_CAPTURE_KIND: dict[str, str] = {
+    "name": "",
+    "doc": "",
+    "body": "",
+    "scope": "",
+    "container": "impl",
+}
 #: Kinds that yield to any other kind found for the same node by another pattern.
 _WEAK_KINDS = {"variable": 2, "constant": 1, "field": 1, "property": 1}
 
@@ -117,7 +125,7 @@ def _signature(source: bytes, node: tree_sitter.Node, body: tree_sitter.Node | N
                 last = child.end_byte
         raw = source[start : min(last, start + 4 * MAX_SIGNATURE_CHARS)].decode("utf-8", "replace")
     sig = " ".join(raw.split()).rstrip("{").rstrip()
-    return _intern(_clip(sig, MAX_SIGNATURE_CHARS))
+    return _clip(sig, MAX_SIGNATURE_CHARS)
 
 
 def clean_doc(raw: str) -> str:
@@ -174,6 +182,10 @@ _BETWEEN_DOC_AND_DEF = frozenset(
 )
 
 
+#: How a line that may belong to a doc comment, or sit between one and its definition, starts.
+_DOC_OR_ATTR_STARTS = (b"#", b"//", b"/*", b"*", b"--", b";", b"@", b"[")
+
+
 def _comment_doc(source: bytes, node: tree_sitter.Node) -> str:
     """Comments directly above ``node`` (adjacent lines, each comment alone on its line).
 
@@ -181,6 +193,16 @@ def _comment_doc(source: bytes, node: tree_sitter.Node) -> str:
     definition) takes the comments above its wrapper; attributes between comment and definition
     are stepped over.
     """
+    # fast path: most definitions have neither a comment nor an attribute/decorator on the line above
+    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+    if line_start > 0:
+        prev_start = source.rfind(b"\n", 0, line_start - 1) + 1
+        above = source[prev_start : line_start - 1].strip()
+        if not above.startswith(_DOC_OR_ATTR_STARTS) and not above.endswith(b"*/"):
+            if not source[line_start : node.start_byte].strip():
+                return ""
+    elif not source[: node.start_byte].strip():
+        return ""
     parent = node.parent
     while (
         parent is not None
@@ -257,14 +279,13 @@ def extract(
             continue
         kind = ""
         defn = None
-        for key, nodes in caps.items():
-            if key.startswith("definition."):
-                kind = key[11:]
-                defn = nodes[0]
-                break
-            if key == "container":
-                kind = "impl"
-                defn = nodes[0]
+        for key in caps:
+            k = _CAPTURE_KIND.get(key)
+            if k is None:
+                k = _CAPTURE_KIND[key] = key[11:] if key.startswith("definition.") else ""
+            if k:
+                kind = k
+                defn = caps[key][0]
                 break
         if defn is None:
             continue

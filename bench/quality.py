@@ -1,0 +1,165 @@
+"""FIM quality through the product's pipeline: exact match and edit similarity on held-out spans of real code, with and without cross-file context.
+
+Tasks come from the train engineer's ``slm_lsp.train.evaluate`` (``heldout_stdlib_texts`` — standard
+library files in the held-out split, never trained on — and ``make_tasks``: single-line,
+multi-line and random-span holes as in HumanEval-infilling / SantaCoder FIM, seeded). Each hole is
+filled the way the editor fills it: the file with the hole removed becomes a ``Document``,
+``CompletionService.plan`` cuts the window and (in the *context* mode) asks ``ContextRetriever``
+over an index of the whole tree, ``CompletionService.run`` prompts the model with its family's
+template and post-processes. The suggestion shown is scored against the removed text.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import common
+
+#: Settings of the pipeline for this benchmark (the evaluate module's windows; generation limits per kind).
+SETTINGS = {"completion.prefix_chars": 1500, "completion.suffix_chars": 600, "context.budget_tokens": 256, "completion.max_tokens": 64, "completion.debounce_ms": 0, "model.n_ctx": 2048}
+PER_KIND = 12
+
+
+def default_models() -> list[Path]:
+    from slm_lsp.engine.loader import find_default_model
+
+    models = sorted((Path(__file__).resolve().parent.parent / "slm_lsp" / "models").glob("*.gguf"))
+    found = find_default_model()
+    return ([found] if found else []) + models
+
+
+def _tasks(per_kind: int, seed: int) -> tuple[list[Any], dict[str, str], Path]:
+    from slm_lsp.train import evaluate as ev
+
+    texts = ev.heldout_stdlib_texts()
+    tasks = ev.make_tasks(texts, per_kind, seed)
+    import sysconfig
+
+    return tasks, dict(texts), Path(sysconfig.get_paths()["stdlib"])
+
+
+def _index(root: Path, cache: str) -> Any:
+    from slm_lsp.config import IndexSettings
+    from slm_lsp.workspace.index import WorkspaceIndex
+
+    s = IndexSettings(cache_dir=cache, watch=False)
+    s.exclude = [*s.exclude, "site-packages/", "test/", "tests/", "idlelib/", "lib2to3/"]
+    index = WorkspaceIndex(root, s)
+    index.load_or_build()
+    return index
+
+
+def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, index: Any, with_context: bool) -> dict[str, Any]:
+    from slm_lsp.completion import CompletionService, Document
+    from slm_lsp.config import Settings
+    from slm_lsp.engine.llama import LlamaEngine
+    from slm_lsp.text import TextIndex
+    from slm_lsp.train.evaluate import edit_similarity
+
+    settings, errors = Settings.from_layers({**SETTINGS, "context.enabled": with_context, "model.path": str(model)})
+    assert not errors, errors
+    engine = LlamaEngine(model, settings.model)
+    service = CompletionService(settings)
+    if with_context:
+        from slm_lsp.context.retrieve import ContextRetriever
+
+        service.retriever = ContextRetriever(index, settings.context)
+    per_kind: dict[str, list[tuple[float, float]]] = {}
+    examples = []
+    t0 = time.perf_counter()
+    n_snippets = []
+    for task in tasks:
+        full = texts[task.source]
+        at = full.find(task.prefix + task.middle + task.suffix)
+        if at < 0:
+            continue
+        a = at + len(task.prefix)
+        text = full[:a] + full[a + len(task.middle) :]
+        idx = TextIndex(text)
+        line = text.count("\n", 0, a)
+        col = a - (text.rfind("\n", 0, a) + 1)
+        assert idx.offset(line, col) == a
+        doc = Document(uri=(root / task.source).as_uri(), path=task.source, text=text, language="python", language_id="python")
+        plan = service.plan(doc, line, col, engine.count_tokens)
+        out = service.run(engine, plan)
+        pred = out.suggestions[0].text if out.suggestions else ""
+        n_snippets.append(len(plan.snippets))
+        exact = float(pred.rstrip() == task.middle.rstrip())
+        sim = edit_similarity(pred, task.middle)
+        per_kind.setdefault(task.kind, []).append((exact, sim))
+        if len(examples) < 3 and task.kind == "single_line":
+            examples.append({"target": task.middle, "prediction": pred})
+    seconds = time.perf_counter() - t0
+    engine.close()
+    every = [x for v in per_kind.values() for x in v]
+
+    def agg(xs: list[tuple[float, float]]) -> dict[str, Any]:
+        return {"n": len(xs), "exact_match": round(statistics.fmean(e for e, _ in xs), 3) if xs else None, "edit_similarity": round(statistics.fmean(s for _, s in xs), 3) if xs else None}
+
+    return {
+        "model": model.name,
+        "context": with_context,
+        "by_kind": {k: agg(v) for k, v in sorted(per_kind.items())},
+        "overall": agg(every),
+        "seconds_per_task": round(seconds / max(1, len(every)), 3),
+        "mean_snippets": round(statistics.fmean(n_snippets), 2) if n_snippets else 0,
+        "examples": examples,
+    }
+
+
+def run(args: Any) -> dict[str, Any]:
+    models = [Path(m) for m in args.model] if args.model else default_models()
+    if not models:
+        raise SystemExit("no model: pass --model or run `python -m slm_lsp model fetch`")
+    per_kind = 1 if args.quick else args.per_kind
+    tasks, texts, root = _tasks(per_kind, args.seed)
+    with tempfile.TemporaryDirectory(prefix="slm-bench-quality-") as cache:
+        index = None
+        modes = [False]
+        if not args.no_context:
+            try:
+                import slm_lsp.context.retrieve  # noqa: F401
+
+                index = _index(root, cache) if not args.quick else _index(root / "json", cache)
+                modes.append(True)
+            except ImportError:
+                pass
+        results = [evaluate(m, tasks, texts, root, index, ctx) for m in models for ctx in modes]
+    name = "quality-quick" if args.quick else "quality"
+    result = {
+        **common.header({**SETTINGS, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)"}),
+        "models": [common.model_record(m) for m in models],
+        "results": results,
+    }
+    path = common.write_result(name, result, args.out)
+    kinds = ["single_line", "multi_line", "random_span"]
+    rows = []
+    for r in results:
+        cells = [f"{r['by_kind'].get(k, {}).get('exact_match')} / {r['by_kind'].get(k, {}).get('edit_similarity')}" for k in kinds]
+        rows.append((r["model"], "yes" if r["context"] else "no", *cells, f"{r['overall']['exact_match']} / {r['overall']['edit_similarity']}", r["mean_snippets"], r["seconds_per_task"]))
+    common.print_table(f"FIM quality — {len(tasks)} held-out stdlib tasks, EM / edit similarity", ["model", "context", *kinds, "overall", "snippets", "s/task"], rows)
+    if not args.no_plot and results:
+        plt = common.pyplot()
+        fig, ax = plt.subplots(figsize=(6, 2.6))
+        labels = [f"{r['model'][:22]}{' +ctx' if r['context'] else ''}" for r in results]
+        ax.barh(labels, [r["overall"]["edit_similarity"] or 0 for r in results], label="edit similarity")
+        ax.barh(labels, [r["overall"]["exact_match"] or 0 for r in results], label="exact match")
+        ax.set_xlim(0, 1)
+        ax.legend(fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        common.save_plot(fig, name, args.out)
+    print(f"wrote {path}")
+    return result
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("quality", help="FIM exact match / edit similarity through CompletionService, with and without context")
+    p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2 and slm_lsp/models/*.gguf)")
+    p.add_argument("--per-kind", type=int, default=PER_KIND)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-context", action="store_true", help="only the mode without cross-file context")
+    p.set_defaults(func=run)

@@ -53,14 +53,14 @@ def _index(root: Path, cache: str) -> Any:
     return index
 
 
-def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, index: Any, with_context: bool) -> dict[str, Any]:
+def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, index: Any, with_context: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     from slm_lsp.completion import CompletionService, Document
     from slm_lsp.config import Settings
     from slm_lsp.engine.llama import LlamaEngine
     from slm_lsp.text import TextIndex
     from slm_lsp.train.evaluate import edit_similarity
 
-    settings, errors = Settings.from_layers({**SETTINGS, "context.enabled": with_context, "model.path": str(model)})
+    settings, errors = Settings.from_layers({**SETTINGS, **(extra or {}), "context.enabled": with_context, "model.path": str(model)})
     assert not errors, errors
     engine = LlamaEngine(model, settings.model)
     service = CompletionService(settings)
@@ -128,10 +128,13 @@ def run(args: Any) -> dict[str, Any]:
                 modes.append(True)
             except ImportError:
                 pass
-        results = [evaluate(m, tasks, texts, root, index, ctx) for m in models for ctx in modes]
+        extra: dict[str, Any] = {"model.n_threads": args.threads}
+        if args.quick:
+            extra["completion.max_tokens"] = 8
+        results = [evaluate(m, tasks, texts, root, index, ctx, extra) for m in models for ctx in modes]
     name = "quality-quick" if args.quick else "quality"
     result = {
-        **common.header({**SETTINGS, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)"}),
+        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)"}),
         "models": [common.model_record(m) for m in models],
         "results": results,
     }
@@ -161,5 +164,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2 and slm_lsp/models/*.gguf)")
     p.add_argument("--per-kind", type=int, default=PER_KIND)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="model.n_threads (0: all cores)")
     p.add_argument("--no-context", action="store_true", help="only the mode without cross-file context")
     p.set_defaults(func=run)

@@ -1,0 +1,72 @@
+"""Each benchmark runs on a tiny input (``--quick``, the tiny model) and writes valid JSON; no figure is checked."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def bench(out: Path, *args: str, timeout: float = 120) -> dict:
+    """Run ``python -m bench ARGS --quick --out OUT --no-plot`` and return the JSON it wrote."""
+    name = args[0]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", *args, "--quick", "--out", str(out), "--no-plot"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    files = sorted(out.glob(f"{name}*.json"))
+    assert files, f"no JSON written for {name}: {proc.stdout[-2000:]}"
+    data = json.loads(files[-1].read_text(encoding="utf-8"))
+    assert data["benchmark"] == files[-1].stem
+    assert data["machine"]["cores"] >= 1 and data["versions"]["slm-lsp"]
+    return data
+
+
+def test_latency(tmp_path: Path, tiny_model_path: Path) -> None:
+    data = bench(tmp_path, "latency", "--model", str(tiny_model_path), "--keystrokes", "5", "--set", "model.n_threads=1")
+    s = data["summary"]
+    assert s["keystrokes"] == 5
+    assert s["requests_answered"] + s["requests_cancelled"] == 5
+    assert data["model"]["sha256"] and len(data["model"]["sha256"]) == 64
+    assert data["settings"]["completion.max_tokens"]
+
+
+def test_index(tmp_path: Path) -> None:
+    data = bench(tmp_path, "index")
+    run = data["runs"][0]
+    assert run["files"] > 0 and run["plain_parse_s"] > 0 and run["incremental_ms"]["n"] > 0
+    assert set(run["targets"]) >= {"cold_vs_plain", "warm_vs_cold", "incremental_p95_ms", "peak_rss_mb"}
+
+
+@pytest.mark.skipif(shutil.which("bandit") is None, reason="bandit is not installed")
+def test_review(tmp_path: Path) -> None:
+    data = bench(tmp_path, "review")
+    tools = {(r["tool"], r["jobs"]) for r in data["runs"]}
+    assert {("slm-lsp", 1), ("slm-lsp", 2), ("bandit", 1)} <= tools
+    assert data["agreement"]["both"] >= 1
+
+
+def test_quality(tmp_path: Path, tiny_model_path: Path) -> None:
+    data = bench(tmp_path, "quality", "--model", str(tiny_model_path), "--threads", "1")
+    assert data["results"] and all(0.0 <= r["overall"]["edit_similarity"] <= 1.0 for r in data["results"])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp.server") is None or importlib.util.find_spec("uvicorn") is None, reason="llama_cpp.server is not installed")
+def test_remote(tmp_path: Path, tiny_model_path: Path) -> None:
+    data = bench(tmp_path, "remote", "--model", str(tiny_model_path))
+    assert data["result"]["total_ratio"] > 0

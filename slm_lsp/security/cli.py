@@ -12,9 +12,18 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     """Add the ``rules`` subcommand to the main CLI."""
     from slm_lsp.cli import common_options
 
-    p = subparsers.add_parser("rules", parents=[common_options()], help="list the security rules", description="List the security rules: id, severity, CWE, languages and title.")
+    p = subparsers.add_parser(
+        "rules",
+        parents=[common_options()],
+        help="list the security rules",
+        description="List the security rules: id, severity, CWE, languages and title.",
+    )
     p.add_argument("--json", action="store_true", help="print every field of every rule as JSON")
-    p.add_argument("--language", metavar="LANG", help="only rules for this language (our name, e.g. python, javascript)")
+    p.add_argument(
+        "--language",
+        metavar="LANG",
+        help="only rules for this language (our name, e.g. python, javascript)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -32,9 +41,21 @@ def run(args: argparse.Namespace) -> int:
         pass
     engine = SecurityEngine(settings)
     disabled = {r.upper() for r in engine.settings.disabled_rules}
-    rules = [r for r in engine.rules() if not getattr(args, "language", None) or args.language in r.languages]
+    rules = [
+        r
+        for r in engine.rules()
+        if not getattr(args, "language", None) or args.language in r.languages
+    ]
     if getattr(args, "json", False):
-        out = [{**dataclasses.asdict(r), "languages": list(r.languages), "enabled": r.id.upper() not in disabled and (r.bandit or "").upper() not in disabled} for r in rules]
+        out = [
+            {
+                **dataclasses.asdict(r),
+                "languages": list(r.languages),
+                "enabled": r.id.upper() not in disabled
+                and (r.bandit or "").upper() not in disabled,
+            }
+            for r in rules
+        ]
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
@@ -42,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         off = " (disabled)" if r.id.upper() in disabled else ""
         fix = " [fix]" if r.fixable else ""
         bandit = f" ~{r.bandit}" if r.bandit else ""
-        print(f"{r.id:10} {r.severity:6} CWE-{r.cwe:<4} {','.join(r.languages):28} {r.title}{bandit}{fix}{off}")
+        print(
+            f"{r.id:10} {r.severity:6} CWE-{r.cwe:<4} {','.join(r.languages):28} {r.title}{bandit}{fix}{off}"
+        )
     print(f"{len(rules)} rules", file=sys.stderr)
     return 0

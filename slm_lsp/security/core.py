@@ -65,7 +65,9 @@ class BudgetExceeded(Exception):
 class FileContext:
     """One document being checked: its bytes, tree, facts gathered by handlers and findings."""
 
-    def __init__(self, text: str, data: bytes, tree: Tree, language: str, path: str, deadline: float) -> None:
+    def __init__(
+        self, text: str, data: bytes, tree: Tree, language: str, path: str, deadline: float
+    ) -> None:
         self.text = text
         self.data = data
         self.tree = tree
@@ -100,7 +102,13 @@ class FileContext:
 
     def edit_points(self, start: tuple[int, int], end: tuple[int, int], new_text: str) -> Edit:
         """Replace the text between two tree-sitter points (byte columns)."""
-        return Edit(start[0], self.char_col(start[0], start[1]), end[0], self.char_col(end[0], end[1]), new_text)
+        return Edit(
+            start[0],
+            self.char_col(start[0], start[1]),
+            end[0],
+            self.char_col(end[0], end[1]),
+            new_text,
+        )
 
     def check_time(self) -> None:
         """Raise :class:`BudgetExceeded` once the deadline has passed."""
@@ -122,12 +130,39 @@ class FileContext:
         """Report ``rule_id`` at a node (or from the start of one node to the end of another)."""
         first, last = node if isinstance(node, tuple) else (node, node)
         sp, ep = first.start_point, last.end_point
-        self.findings.append(RawFinding(rule_id, (sp[0], sp[1]), (ep[0], ep[1]), message, severity, confidence, fix, tuple(alternatives)))
+        self.findings.append(
+            RawFinding(
+                rule_id,
+                (sp[0], sp[1]),
+                (ep[0], ep[1]),
+                message,
+                severity,
+                confidence,
+                fix,
+                tuple(alternatives),
+            )
+        )
 
-    def report_at(self, rule_id: str, start: tuple[int, int], end: tuple[int, int], message: str | None = None, **kw: Any) -> None:
+    def report_at(
+        self,
+        rule_id: str,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        message: str | None = None,
+        **kw: Any,
+    ) -> None:
         """Report at explicit (row, byte column) points."""
         self.findings.append(
-            RawFinding(rule_id, start, end, message, kw.get("severity"), kw.get("confidence"), kw.get("fix"), tuple(kw.get("alternatives", ())))
+            RawFinding(
+                rule_id,
+                start,
+                end,
+                message,
+                kw.get("severity"),
+                kw.get("confidence"),
+                kw.get("fix"),
+                tuple(kw.get("alternatives", ())),
+            )
         )
 
 
@@ -156,6 +191,11 @@ def query_rule(
             return
         if when is not None and not when(ctx, caps):
             return
-        ctx.report(rule_id, nodes[0], message(ctx, caps) if message else None, fix=fix(ctx, caps) if fix else None)
+        ctx.report(
+            rule_id,
+            nodes[0],
+            message(ctx, caps) if message else None,
+            fix=fix(ctx, caps) if fix else None,
+        )
 
     return Pattern(query, handler)

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 #: Bytes looked at for a NUL when deciding whether a text is binary (git's rule).
 BINARY_SAMPLE = 8192
+#: Most findings reported for one file (a generated or minified file can otherwise produce thousands).
+MAX_FINDINGS = 5000
+#: Files larger than this run the query in slices of top-level nodes, checking the time budget in between.
+SLICE_BYTES = 256 * 1024
 
 
 @dataclass
@@ -113,7 +117,14 @@ class SecurityEngine:
         if self._exclude is None:
             import pathspec
 
-            self._exclude = pathspec.PathSpec.from_lines("gitwildmatch", self.settings.exclude_paths)
+            try:
+                self._exclude = pathspec.PathSpec.from_lines(
+                    "gitignore", self.settings.exclude_paths
+                )
+            except (KeyError, LookupError):  # pathspec < 1.0
+                self._exclude = pathspec.PathSpec.from_lines(
+                    "gitwildmatch", self.settings.exclude_paths
+                )
         return bool(self._exclude.match_file(Path(path).as_posix().lstrip("/")))
 
     # ------------------------------------------------------------------ internals
@@ -168,7 +179,13 @@ class SecurityEngine:
             for i in range(query.pattern_count):
                 k = bisect.bisect_right(offsets, query.start_byte_for_pattern(i)) - 1
                 by_index.append(good[k][1])
-        return _Pack(query, by_index, any(p.phase == 0 for p in by_index), text_checks, languages.parser(lang))
+        return _Pack(
+            query,
+            by_index,
+            any(p.phase == 0 for p in by_index),
+            text_checks,
+            languages.parser(lang),
+        )
 
     def _check(self, text: str, path: str, language: str | None) -> list[Finding]:
         st = self.settings
@@ -190,7 +207,12 @@ class SecurityEngine:
             return []
         start = time.perf_counter()
         deadline = start + st.time_budget_ms / 1000.0
-        tree = pack.parser.parse(data)
+        tree = _parse(pack.parser, data, deadline)
+        if tree is None:
+            log.info(
+                "parsing %s ran past the time budget (%d ms)", path or "<text>", st.time_budget_ms
+            )
+            return []
         ctx = FileContext(text, data, tree, lang, path, deadline)
         try:
             for tc in pack.text_checks:
@@ -198,7 +220,7 @@ class SecurityEngine:
             if pack.query is not None:
                 import tree_sitter
 
-                matches = tree_sitter.QueryCursor(pack.query).matches(tree.root_node)
+                matches = _run_query(tree_sitter.QueryCursor(pack.query), tree.root_node, ctx)
                 patterns = pack.patterns
                 if pack.phase0:
                     for idx, caps in matches:
@@ -212,7 +234,11 @@ class SecurityEngine:
                     if n & 255 == 255:
                         ctx.check_time()
         except BudgetExceeded:
-            log.info("security check of %s stopped at its time budget (%d ms)", path or "<text>", st.time_budget_ms)
+            log.info(
+                "security check of %s stopped at its time budget (%d ms)",
+                path or "<text>",
+                st.time_budget_ms,
+            )
         return self._finish(ctx, path, lang)
 
     def _finish(self, ctx: FileContext, path: str, lang: str) -> list[Finding]:
@@ -233,16 +259,22 @@ class SecurityEngine:
             conf = raw.confidence or rule.confidence
             if level_rank(conf) < min_conf:
                 continue
-            lo, hi = _statement_lines(ctx, raw)
-            if sup.suppressed(rule.id, rule.bandit, lo, hi):
+            if sup.any_markers and sup.suppressed(
+                rule.id, rule.bandit, *_statement_lines(ctx, raw)
+            ):
                 continue
             f = self._finding(ctx, raw, rule, path, lang, conf)
             key = (f.start_line, f.start_col, f.end_line, f.end_col, f.rule_id)
             out.setdefault(key, f)
+            if len(out) >= MAX_FINDINGS:
+                log.info("%s: stopped at %d findings", path or "<text>", MAX_FINDINGS)
+                break
         return sorted(out.values(), key=lambda f: (f.start_line, f.start_col, f.rule_id))
 
     @staticmethod
-    def _finding(ctx: FileContext, raw: RawFinding, rule: Rule, path: str, lang: str, conf: str) -> Finding:
+    def _finding(
+        ctx: FileContext, raw: RawFinding, rule: Rule, path: str, lang: str, conf: str
+    ) -> Finding:
         sl, sc = raw.start
         el, ec = raw.end
         return Finding(
@@ -279,7 +311,12 @@ def _statement_lines(ctx: FileContext, raw: RawFinding) -> tuple[int, int]:
         node = ctx.root.descendant_for_point_range(raw.start, raw.end)
     except Exception:  # noqa: BLE001
         return lo, hi
-    while node is not None and node.parent is not None and node.parent.type not in _STOP and node.type not in _STOP:
+    while (
+        node is not None
+        and node.parent is not None
+        and node.parent.type not in _STOP
+        and node.type not in _STOP
+    ):
         node = node.parent
     if node is not None and node.type not in _STOP:
         lo, hi = min(lo, node.start_point[0]), max(hi, node.end_point[0])
@@ -288,7 +325,9 @@ def _statement_lines(ctx: FileContext, raw: RawFinding) -> tuple[int, int]:
 
 def _in_comment(ctx: FileContext, line: int, col: int) -> bool:
     """Whether code-point column ``col`` of ``line`` lies in a comment node."""
-    lines = ctx.text.split("\n", line + 1) if line < 100000 else []
+    lines = ctx.facts.get("_text_lines")
+    if lines is None:
+        lines = ctx.facts["_text_lines"] = ctx.text.split("\n")
     if line >= len(lines):
         return True
     byte_col = len(lines[line][:col].encode("utf-8", "replace"))
@@ -299,10 +338,54 @@ def _in_comment(ctx: FileContext, line: int, col: int) -> bool:
     while node is not None:
         if "comment" in node.type:
             return True
-        if node.type in ("string", "string_content", "string_literal", "template_string", "interpreted_string_literal", "raw_string_literal", "encapsed_string", "heredoc_body"):
+        if node.type in (
+            "string",
+            "string_content",
+            "string_literal",
+            "template_string",
+            "interpreted_string_literal",
+            "raw_string_literal",
+            "encapsed_string",
+            "heredoc_body",
+        ):
             return False
         node = node.parent
     return True
+
+
+def _parse(parser: tree_sitter.Parser, data: bytes, deadline: float) -> tree_sitter.Tree | None:
+    """Parse the bytes. The parse itself is bounded by ``max_file_bytes`` (tree-sitter parses about
+    8 MB/s), not by the deadline: a tree parsed through tree-sitter's cancellable callback API keeps
+    no source, which makes every later node text read go back through Python, several times slower."""
+    del deadline
+    return parser.parse(data)
+
+
+def _run_query(cursor: tree_sitter.QueryCursor, root: tree_sitter.Node, ctx: FileContext) -> list:
+    """All matches; a large file is queried in slices of top-level nodes so the budget can stop it early."""
+    if root.end_byte <= SLICE_BYTES or root.child_count < 2:
+        return cursor.matches(root)
+    out: list = []
+    children = root.children
+    i = 0
+    try:
+        while i < len(children):
+            j = i
+            start = children[i].start_byte
+            while j < len(children) and children[j].end_byte - start < SLICE_BYTES:
+                j += 1
+            j = max(j, i + 1)
+            cursor.set_byte_range(start, children[j - 1].end_byte)
+            out.extend(
+                m
+                for m in cursor.matches(root)
+                if not any(n[0].id == root.id for n in m[1].values())
+            )
+            i = j
+            ctx.check_time()
+    except BudgetExceeded:
+        log.info("query of %s stopped at its time budget", ctx.path or "<text>")
+    return out
 
 
 def apply_fix(text: str, fix: Fix) -> str:
@@ -319,7 +402,11 @@ def apply_fix(text: str, fix: Fix) -> str:
             return 0
         return starts[line] + max(0, min(col, len(lines[line])))
 
-    spans = sorted(((offset(e.start_line, e.start_col), offset(e.end_line, e.end_col), e) for e in fix.edits), key=lambda t: (t[0], t[1]), reverse=True)
+    spans = sorted(
+        ((offset(e.start_line, e.start_col), offset(e.end_line, e.end_col), e) for e in fix.edits),
+        key=lambda t: (t[0], t[1]),
+        reverse=True,
+    )
     out = text
     for s, e, edit in spans:
         out = out[:s] + edit.new_text + out[e:]

@@ -28,7 +28,9 @@ COMMENT_STARTS: dict[str, tuple[str, ...]] = {
 }
 _DEFAULT_STARTS = ("//", "/*")
 
-_MARK = re.compile(r"(#|//|/\*|--)\s*(nosec|slm-ignore-next-line|slm-ignore-file|slm-ignore)\b(.*)", re.IGNORECASE)
+_MARK = re.compile(
+    r"(#|//|/\*|--)\s*(nosec|slm-ignore-next-line|slm-ignore-file|slm-ignore)\b(.*)", re.IGNORECASE
+)
 _ID = re.compile(r"^(?:B\d{3}|[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)$", re.IGNORECASE)
 #: Longest range (in lines) whose every line is searched for a suppression comment.
 MAX_RANGE_LINES = 50
@@ -47,7 +49,9 @@ class Suppression:
         return rule_id.upper() in self.ids or (bandit is not None and bandit.upper() in self.ids)
 
 
-def parse_line(line: str, language: str, in_comment: Callable[[int], bool] | None = None) -> list[Suppression]:
+def parse_line(
+    line: str, language: str, in_comment: Callable[[int], bool] | None = None
+) -> list[Suppression]:
     """The suppressions written on one line (usually none); ``in_comment(col)`` rejects markers inside strings."""
     if "nosec" not in line and "slm-ignore" not in line and "NOSEC" not in line:
         return []
@@ -72,34 +76,45 @@ def parse_line(line: str, language: str, in_comment: Callable[[int], bool] | Non
 class Suppressions:
     """Suppression lookups for one document (lines parsed lazily)."""
 
-    def __init__(self, text: str, language: str, in_comment: Callable[[int, int], bool] | None = None) -> None:
+    def __init__(
+        self, text: str, language: str, in_comment: Callable[[int, int], bool] | None = None
+    ) -> None:
         self._in_comment = in_comment
         self._text = text
         self._language = language
         self._lines: list[str] | None = None
         self._cache: dict[int, list[Suppression]] = {}
         self._file: list[Suppression] | None = None
+        self.any_markers = self._any = "nosec" in text or "slm-ignore" in text or "NOSEC" in text
 
     def _line(self, n: int) -> list[Suppression]:
         if n not in self._cache:
             if self._lines is None:
                 self._lines = self._text.split("\n")
             check = (lambda col: self._in_comment(n, col)) if self._in_comment is not None else None  # type: ignore[misc]
-            self._cache[n] = parse_line(self._lines[n], self._language, check) if 0 <= n < len(self._lines) else []
+            self._cache[n] = (
+                parse_line(self._lines[n], self._language, check)
+                if 0 <= n < len(self._lines)
+                else []
+            )
         return self._cache[n]
 
     def _file_level(self) -> list[Suppression]:
         if self._file is None:
             self._file = []
             if "slm-ignore-file" in self._text:
-                for i, line in enumerate(self._text.split("\n")):
+                for line in self._text.split("\n"):
                     if "slm-ignore-file" in line:
-                        self._file.extend(s for s in parse_line(line, self._language) if s.kind == "slm-ignore-file")
+                        self._file.extend(
+                            s
+                            for s in parse_line(line, self._language)
+                            if s.kind == "slm-ignore-file"
+                        )
         return self._file
 
     def suppressed(self, rule_id: str, bandit: str | None, start_line: int, end_line: int) -> bool:
         """Whether a finding of ``rule_id`` spanning these lines is suppressed."""
-        if not ("nosec" in self._text or "slm-ignore" in self._text or "NOSEC" in self._text):
+        if not self._any:
             return False
         for s in self._file_level():
             if s.covers(rule_id, bandit):

@@ -76,7 +76,10 @@ class Report:
             "folder": self.folder,
             "recall": round(self.recall, 4),
             "precision": round(self.precision, 4),
-            "checks": {k: {**asdict(v), "recall": round(v.recall, 4), "precision": round(v.precision, 4)} for k, v in sorted(self.checks.items())},
+            "checks": {
+                k: {**asdict(v), "recall": round(v.recall, 4), "precision": round(v.precision, 4)}
+                for k, v in sorted(self.checks.items())
+            },
             "skipped_files": self.skipped_files,
             "unmapped_bandit_tests": self.unmapped_bandit_tests,
         }
@@ -84,7 +87,12 @@ class Report:
 
 def run_bandit(folder: str | os.PathLike[str]) -> dict:
     """bandit's JSON report for the folder (all tests, no config file)."""
-    proc = subprocess.run([sys.executable, "-m", "bandit", "-r", str(folder), "-f", "json", "-q"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bandit", "-r", str(folder), "-f", "json", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return json.loads(proc.stdout or "{}")
 
 
@@ -92,9 +100,15 @@ def python_files(folder: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in Path(folder).rglob("*.py") if p.is_file())
 
 
-def compare(folder: str | os.PathLike[str], engine: SecurityEngine | None = None, bandit_report: dict | None = None) -> Report:
+def compare(
+    folder: str | os.PathLike[str],
+    engine: SecurityEngine | None = None,
+    bandit_report: dict | None = None,
+) -> Report:
     """Score our engine against bandit on ``folder``."""
-    engine = engine or SecurityEngine(SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=60_000))
+    engine = engine or SecurityEngine(
+        SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=60_000)
+    )
     report = bandit_report if bandit_report is not None else run_bandit(folder)
     by_bandit = {r.bandit: r.id for r in engine.rules() if r.bandit}
     skipped = sorted({os.path.normpath(e["filename"]) for e in report.get("errors", [])})
@@ -107,7 +121,9 @@ def compare(folder: str | os.PathLike[str], engine: SecurityEngine | None = None
             unmapped[tid] += 1
             continue
         lr = r.get("line_range") or [r["line_number"]]
-        bandit_hits[(path, tid)].append((r["line_number"], min(lr + [r["line_number"]]), max(lr + [r["line_number"]])))
+        bandit_hits[(path, tid)].append(
+            (r["line_number"], min(lr + [r["line_number"]]), max(lr + [r["line_number"]]))
+        )
     ours: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     rule_to_bandit = {v: k for k, v in by_bandit.items()}
     for p in python_files(folder):
@@ -147,7 +163,11 @@ def compare(folder: str | os.PathLike[str], engine: SecurityEngine | None = None
 def speed(folder: str | os.PathLike[str]) -> dict[str, float]:
     """Seconds for bandit and for our engine over the folder's Python files, one process each."""
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bandit", "-r", str(folder), "-f", "json", "-q", "-o", os.devnull], capture_output=True, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "bandit", "-r", str(folder), "-f", "json", "-q", "-o", os.devnull],
+        capture_output=True,
+        check=False,
+    )
     bandit_s = time.perf_counter() - t0
     engine = SecurityEngine(SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=60_000))
     t0 = time.perf_counter()
@@ -156,11 +176,18 @@ def speed(folder: str | os.PathLike[str]) -> dict[str, float]:
         findings, _ = engine.check_file(str(p))
         n += len(findings)
     ours_s = time.perf_counter() - t0
-    return {"bandit_s": round(bandit_s, 2), "ours_s": round(ours_s, 2), "ratio": round(bandit_s / ours_s, 2) if ours_s else 0.0, "our_findings": n}
+    return {
+        "bandit_s": round(bandit_s, 2),
+        "ours_s": round(ours_s, 2),
+        "ratio": round(bandit_s / ours_s, 2) if ours_s else 0.0,
+        "our_findings": n,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m slm_lsp.security.yardstick", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m slm_lsp.security.yardstick", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("folder")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--speed", action="store_true", help="also time both tools over the folder")
@@ -175,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"recall {rep.recall:.3f}  precision {rep.precision:.3f}")
     for tid, c in sorted(rep.checks.items()):
         if c.bandit_findings or c.ours:
-            print(f"  {tid} {c.rule_id:9} bandit={c.bandit_findings:3} recalled={c.recalled:3} ours={c.ours:3} precise={c.precise:3}  R={c.recall:.2f} P={c.precision:.2f}")
+            print(
+                f"  {tid} {c.rule_id:9} bandit={c.bandit_findings:3} recalled={c.recalled:3} ours={c.ours:3} precise={c.precise:3}  R={c.recall:.2f} P={c.precision:.2f}"
+            )
             for m in c.missed[:5]:
                 print(f"      missed {m}")
             for m in c.extra[:5]:

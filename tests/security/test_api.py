@@ -16,7 +16,9 @@ def test_rules_are_complete(engine: SecurityEngine) -> None:
     assert len({r.id for r in rules}) == len(rules)
     for r in rules:
         assert r.severity in LEVELS and r.confidence in LEVELS, r.id
-        assert r.cwe > 0 and r.title and r.message and r.help and r.good and r.bad and r.languages, r.id
+        assert (
+            r.cwe > 0 and r.title and r.message and r.help and r.good and r.bad and r.languages
+        ), r.id
         if r.id.startswith("PY-B"):
             assert r.bandit == r.id[3:], r.id
     assert engine.rule("PY-B602").bandit == "B602"  # type: ignore[union-attr]
@@ -29,7 +31,9 @@ def test_findings_sorted_and_positioned(engine: SecurityEngine) -> None:
     assert fs == sorted(fs, key=lambda f: (f.start_line, f.start_col, f.rule_id))
     ev = [f for f in fs if f.rule_id == "PY-B307"][0]
     assert (ev.start_line, ev.start_col, ev.end_line, ev.end_col) == (2, 0, 2, 7)
-    assert ev.path == "a.py" and ev.language == "python" and ev.cwe == 78 and ev.severity == "medium"
+    assert (
+        ev.path == "a.py" and ev.language == "python" and ev.cwe == 78 and ev.severity == "medium"
+    )
 
 
 def test_import_alias_resolution(engine: SecurityEngine) -> None:
@@ -45,10 +49,22 @@ def test_keyword_order_and_constant_propagation(engine: SecurityEngine) -> None:
 
 
 def test_rules_cli() -> None:
-    out = subprocess.run([sys.executable, "-m", "slm_lsp", "rules", "--json"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "slm_lsp", "rules", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     data = json.loads(out)
-    assert len(data) >= 80 and {"id", "cwe", "severity", "bandit", "languages", "enabled"} <= set(data[0])
-    table = subprocess.run([sys.executable, "-m", "slm_lsp", "rules", "--language", "go"], capture_output=True, text=True, check=True).stdout
+    assert len(data) >= 80 and {"id", "cwe", "severity", "bandit", "languages", "enabled"} <= set(
+        data[0]
+    )
+    table = subprocess.run(
+        [sys.executable, "-m", "slm_lsp", "rules", "--language", "go"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "GO-S003" in table and "PY-B602" not in table
 
 

@@ -10,9 +10,9 @@ from slm_lsp import languages
 from slm_lsp.security import Finding, Fix, SecurityEngine, apply_fix
 from slm_lsp.security.model import Edit
 
-from .conftest import FIXTURES
+from .conftest import fixture_files
 
-FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
+FILES = fixture_files()
 
 #: Fixes the issue asks for: rule → a word that must appear in one of its fix titles
 REQUIRED = {
@@ -36,7 +36,12 @@ def _shifted_line(f: Finding, fix: Fix) -> int:
     """The finding's line after the fix's edits above it moved it."""
     delta = 0
     for e in fix.edits:
-        if e.end_line < f.start_line or (e.end_line == f.start_line and e.new_text.endswith("\n") and e.start_col == 0 and e.start_line == e.end_line):
+        if e.end_line < f.start_line or (
+            e.end_line == f.start_line
+            and e.new_text.endswith("\n")
+            and e.start_col == 0
+            and e.start_line == e.end_line
+        ):
             delta += e.new_text.count("\n") - (e.end_line - e.start_line)
     return f.start_line + delta
 
@@ -59,8 +64,12 @@ def test_required_fixes_are_offered(engine: SecurityEngine) -> None:
     for _, f, fix in _all_fixes(engine):
         titles.setdefault(f.rule_id, []).append(fix.title)
     for rid, word in REQUIRED.items():
-        assert any(word.lower() in t.lower() for t in titles.get(rid, [])), f"{rid}: no fix mentioning {word!r} (got {titles.get(rid)})"
-    assert any("usedforsecurity" in t for t in titles["PY-B324"]), "md5 needs the usedforsecurity=False alternative"
+        assert any(word.lower() in t.lower() for t in titles.get(rid, [])), (
+            f"{rid}: no fix mentioning {word!r} (got {titles.get(rid)})"
+        )
+    assert any("usedforsecurity" in t for t in titles["PY-B324"]), (
+        "md5 needs the usedforsecurity=False alternative"
+    )
 
 
 def test_fixable_flag_matches(engine: SecurityEngine) -> None:
@@ -69,7 +78,11 @@ def test_fixable_flag_matches(engine: SecurityEngine) -> None:
         assert engine.rule(rid).fixable, f"{rid} offers fixes but is not marked fixable"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("case", _all_fixes(SecurityEngine()), ids=lambda c: f"{c[0].name}:{c[1].start_line + 1}:{c[1].rule_id}:{c[2].title[:30]}")
+@pytest.mark.parametrize(
+    "case",
+    _all_fixes(SecurityEngine()),
+    ids=lambda c: f"{c[0].name}:{c[1].start_line + 1}:{c[1].rule_id}:{c[2].title[:30]}",
+)
 def test_fix_removes_finding(engine: SecurityEngine, case: tuple[Path, Finding, Fix]) -> None:
     path, finding, fix = case
     text = path.read_text(encoding="utf-8")
@@ -81,7 +94,9 @@ def test_fix_removes_finding(engine: SecurityEngine, case: tuple[Path, Finding, 
     line = _shifted_line(finding, fix)
     after = engine.check(new, str(path))
     same = [f for f in after if f.rule_id == finding.rule_id and f.start_line == line]
-    assert not same, f"{finding.rule_id} still reported on line {line + 1} after '{fix.title}':\n{new.splitlines()[line]}"
+    assert not same, (
+        f"{finding.rule_id} still reported on line {line + 1} after '{fix.title}':\n{new.splitlines()[line]}"
+    )
 
 
 def test_apply_fix_is_pure_and_orders_edits() -> None:

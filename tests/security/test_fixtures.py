@@ -8,9 +8,9 @@ import pytest
 
 from slm_lsp.security import SecurityEngine
 
-from .conftest import FIXTURES, expected_pairs
+from .conftest import FIXTURES, expected_pairs, fixture_files
 
-FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
+FILES = fixture_files()
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(FIXTURES)))
@@ -21,7 +21,9 @@ def test_fixture(engine: SecurityEngine, path: Path) -> None:
     want = expected_pairs(text)
     missing = sorted(want - got, key=lambda p: p[1])
     extra = sorted(got - want, key=lambda p: p[1])
-    assert not missing and not extra, f"missing (rule, 0-based line): {missing}\nunexpected: {extra}"
+    assert not missing and not extra, (
+        f"missing (rule, 0-based line): {missing}\nunexpected: {extra}"
+    )
 
 
 def test_every_rule_has_a_fixture() -> None:

@@ -16,12 +16,26 @@ def test_non_parsing_code_still_checked(engine: SecurityEngine) -> None:
     assert "PY-B605" not in {f.rule_id for f in findings} or True  # alias unknown without import
     src2 = "import os\ndef broken(:\n    pass\neval(x)\n"
     assert "PY-B307" in {f.rule_id for f in engine.check(src2, "a.py")}
-    for lang, text in {"javascript": "function (( { eval(x)", "go": "package x\nfunc {{ md5.Sum(", "c": "int main( { gets(b)", "java": "class { void f( { new Random("}.items():
+    for lang, text in {
+        "javascript": "function (( { eval(x)",
+        "go": "package x\nfunc {{ md5.Sum(",
+        "c": "int main( { gets(b)",
+        "java": "class { void f( { new Random(",
+    }.items():
         assert isinstance(engine.check(text, language=lang), list)
 
 
 def test_garbage_inputs(engine: SecurityEngine) -> None:
-    for text in ("", "\n\n", "\ufeffeval(x)\n", "\ud800eval(x)", "x" * 10000, "(" * 5000, "'''" * 333, "\r\neval(x)\r\n"):
+    for text in (
+        "",
+        "\n\n",
+        "\ufeffeval(x)\n",
+        "\ud800eval(x)",
+        "x" * 10000,
+        "(" * 5000,
+        "'''" * 333,
+        "\r\neval(x)\r\n",
+    ):
         assert isinstance(engine.check(text, "a.py"), list)
     assert engine.check("eval(x)", "a.unknown") == []
     assert engine.check("eval(x)", "", language="no-such-language") == []
@@ -38,7 +52,7 @@ def test_check_file_skip_reasons(tmp_path) -> None:
     (tmp_path / "big.py").write_text("eval(x)\n" * 500)
     (tmp_path / "bad.py").write_bytes(b"s = '\xff\xfe'\neval(x)\n")
     (tmp_path / "notes.txt").write_text("eval(x)")
-    (tmp_path / "script").write_text("#!/bin/sh\neval \"$X\"\n")
+    (tmp_path / "script").write_text('#!/bin/sh\neval "$X"\n')
     assert e.check_file(str(tmp_path / "bin.py")) == ([], "binary")
     assert e.check_file(str(tmp_path / "big.py")) == ([], "too large")
     assert e.check_file(str(tmp_path / "notes.txt")) == ([], "unknown language")
@@ -53,7 +67,10 @@ def test_check_file_skip_reasons(tmp_path) -> None:
 
 def test_huge_file_bounded_time() -> None:
     e = SecurityEngine(SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=300))
-    text = "import subprocess\n" + "subprocess.call(cmd + x, shell=True); eval(y); password = 'x'\n" * 40000
+    text = (
+        "import subprocess\n"
+        + "subprocess.call(cmd + x, shell=True); eval(y); password = 'x'\n" * 40000
+    )
     t = time.perf_counter()
     findings = e.check(text, "a.py")
     elapsed = time.perf_counter() - t

@@ -12,18 +12,20 @@ def ids(findings) -> list[tuple[str, int]]:
 
 
 def test_nosec_forms(engine: SecurityEngine) -> None:
-    src = "\n".join([
-        "eval(a)  # nosec",
-        "eval(b)  # nosec B307",
-        "eval(c)  # nosec: PY-B307",
-        "eval(d)  # nosec B602",
-        "eval(e)  # NOSEC",
-        "eval(f)  # slm-ignore: PY-B307",
-        "eval(g)  # slm-ignore",
-        "eval(h)  # nosec -- reviewed, test data",
-        "x = '# nosec'; eval(i)",
-        "eval(j)",
-    ])
+    src = "\n".join(
+        [
+            "eval(a)  # nosec",
+            "eval(b)  # nosec B307",
+            "eval(c)  # nosec: PY-B307",
+            "eval(d)  # nosec B602",
+            "eval(e)  # NOSEC",
+            "eval(f)  # slm-ignore: PY-B307",
+            "eval(g)  # slm-ignore",
+            "eval(h)  # nosec -- reviewed, test data",
+            "x = '# nosec'; eval(i)",
+            "eval(j)",
+        ]
+    )
     assert ids(engine.check(src, "a.py")) == [("PY-B307", 3), ("PY-B307", 8), ("PY-B307", 9)]
 
 
@@ -42,18 +44,30 @@ def test_multiline_statement(engine: SecurityEngine) -> None:
 def test_other_comment_syntaxes(engine: SecurityEngine) -> None:
     assert engine.check("eval(x); // slm-ignore: JS-S001\n", "a.js") == []
     assert engine.check("eval(x); /* nosec */\n", "a.ts") == []
-    assert ids(engine.check("eval(x); # nosec\n", "a.js")) == [("JS-S001", 0)]  # '#' is no comment in JS
-    assert engine.check('<?php\neval($x); // nosec\neval($y); # slm-ignore\n', "a.php") == []
+    assert ids(engine.check("eval(x); # nosec\n", "a.js")) == [
+        ("JS-S001", 0)
+    ]  # '#' is no comment in JS
+    assert engine.check("<?php\neval($x); // nosec\neval($y); # slm-ignore\n", "a.php") == []
     assert engine.check('system("ls #{x}") # slm-ignore: RB-S001\n', "a.rb") == []
-    assert engine.check('int main(){ gets(b); // slm-ignore: C-S001\n}\n', "a.c") == []
+    assert engine.check("int main(){ gets(b); // slm-ignore: C-S001\n}\n", "a.c") == []
     assert engine.check('eval "$X" # nosec\n', "a.sh") == []
 
 
 def test_malformed_suppressions_never_crash(engine: SecurityEngine) -> None:
-    for comment in ("# nosec:,,,", "# nosec B", "# slm-ignore:", "# slm-ignore-next-line", "# nosec \x00\ud800", "# nosec" + " B1" * 5000, "# slm-ignore-file:::"):
+    for comment in (
+        "# nosec:,,,",
+        "# nosec B",
+        "# slm-ignore:",
+        "# slm-ignore-next-line",
+        "# nosec \x00\ud800",
+        "# nosec" + " B1" * 5000,
+        "# slm-ignore-file:::",
+    ):
         findings = engine.check(f"eval(x)  {comment}\n", "a.py")
         assert isinstance(findings, list)
-    assert parse_line("x  # nosec PY-B307, junk, B602", "python")[0].ids == frozenset({"PY-B307", "B602"})
+    assert parse_line("x  # nosec PY-B307, junk, B602", "python")[0].ids == frozenset(
+        {"PY-B307", "B602"}
+    )
 
 
 def test_disabled_rules_by_our_id_and_bandit_id() -> None:
@@ -76,5 +90,7 @@ def test_exclude_paths_and_enabled(tmp_path) -> None:
 
 def test_min_confidence() -> None:
     src = "helper(cmd, shell=True)\neval(a)\n"  # B604 is low confidence, B307 high
-    assert ids(SecurityEngine(SecuritySettings(min_confidence="high")).check(src, "a.py")) == [("PY-B307", 1)]
+    assert ids(SecurityEngine(SecuritySettings(min_confidence="high")).check(src, "a.py")) == [
+        ("PY-B307", 1)
+    ]
     assert len(SecurityEngine().check(src, "a.py")) == 2

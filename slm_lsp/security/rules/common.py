@@ -9,16 +9,47 @@ from slm_lsp.security.core import Captures, FileContext, text_of
 from slm_lsp.security.model import Fix, Rule
 
 #: SQL text (bandit's B608 expression, also used for the other languages).
-SQL_RE = re.compile(r"(select\s.*from\s|delete\s+from\s|insert\s+into\s.*values[\s(]|update\s.*set\s)", re.IGNORECASE | re.DOTALL)
+SQL_RE = re.compile(
+    r"(select\s.*from\s|delete\s+from\s|insert\s+into\s.*values[\s(]|update\s.*set\s)",
+    re.IGNORECASE | re.DOTALL,
+)
 #: Names that suggest a secret, a token or an identifier that must not be guessable.
-SECRET_NAME_RE = re.compile(r"(?i)(token|secret|passw|pwd|nonce|salt|session|otp|api_?key|auth|csrf|reset|uuid|\bkey\b|Key$)")
+SECRET_NAME_RE = re.compile(
+    r"(?i)(token|secret|passw|pwd|nonce|salt|session|otp|api_?key|auth|csrf|reset|uuid|\bkey\b|Key$)"
+)
 
 
 def rule_factory(languages: tuple[str, ...], sink: list[Rule]) -> Callable[..., str]:
     """A function declaring rules for ``languages`` into ``sink`` and returning the id."""
 
-    def make(id: str, title: str, cwe: int, severity: str, confidence: str, message: str, help: str, bad: str, good: str, fixable: bool = False) -> str:
-        sink.append(Rule(id, title, cwe, severity, confidence, message, help, good, bad, languages, None, fixable))
+    def make(
+        id: str,
+        title: str,
+        cwe: int,
+        severity: str,
+        confidence: str,
+        message: str,
+        help: str,
+        bad: str,
+        good: str,
+        fixable: bool = False,
+    ) -> str:
+        sink.append(
+            Rule(
+                id,
+                title,
+                cwe,
+                severity,
+                confidence,
+                message,
+                help,
+                good,
+                bad,
+                languages,
+                None,
+                fixable,
+            )
+        )
         return id
 
     return make
@@ -38,7 +69,9 @@ def looks_sql(node) -> bool:
     return bool(SQL_RE.search(text_of(node)))
 
 
-def replace_fix(title: str, capture: str, new_text: str) -> Callable[[FileContext, Captures], Fix | None]:
+def replace_fix(
+    title: str, capture: str, new_text: str
+) -> Callable[[FileContext, Captures], Fix | None]:
     """A fix that replaces one capture's text."""
 
     def fix(ctx: FileContext, caps: Captures) -> Fix | None:
@@ -64,11 +97,18 @@ def name_near(node, depth: int = 6) -> str:
             break
         for field in ("name", "left", "key", "declarator"):
             child = cur.child_by_field_name(field)
-            if child is not None and child.type not in ("arguments", "argument_list", "parameters") and child.end_byte - child.start_byte < 80:
+            if (
+                child is not None
+                and child.type not in ("arguments", "argument_list", "parameters")
+                and child.end_byte - child.start_byte < 80
+            ):
                 names.append(text_of(child))
     return " ".join(names)
 
 
 def array_declared(ctx: FileContext, name: str) -> bool:
     """Whether a C/C++ array ``name[...]`` is declared in the file (so ``sizeof name`` is its size)."""
-    return re.search(rb"\b" + re.escape(name.encode()) + rb"\s*\[[^\]]+\]\s*[;=]", ctx.data) is not None
+    return (
+        re.search(rb"\b" + re.escape(name.encode()) + rb"\s*\[[^\]]+\]\s*[;=]", ctx.data)
+        is not None
+    )

@@ -79,7 +79,9 @@ def collect_assignment(ctx: FileContext, caps: dict[str, list[Node]]) -> None:
     """Phase 0: remember ``name = value`` for constant propagation."""
     name = caps["name"][0]
     value = caps["value"][0]
-    ctx.facts.setdefault("assign", {}).setdefault(text_of(name), []).append((name.start_byte, value))
+    ctx.facts.setdefault("assign", {}).setdefault(text_of(name), []).append(
+        (name.start_byte, value)
+    )
 
 
 def assigned_value(ctx: FileContext, name: Node) -> Node | None:
@@ -102,7 +104,9 @@ def resolve_value(ctx: FileContext, node: Node | None, depth: int = 3) -> Node |
             break
         node = value
         depth -= 1
-    while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
+    while (
+        node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1
+    ):
         node = node.named_children[0]
     return node
 
@@ -230,7 +234,11 @@ class Call:
         """Positional arguments (splats excluded)."""
         if self.arglist is None:
             return []
-        return [c for c in self.arglist.named_children if c.type not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")]
+        return [
+            c
+            for c in self.arglist.named_children
+            if c.type not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")
+        ]
 
     @cached_property
     def keywords(self) -> dict[str, Node]:

@@ -380,28 +380,25 @@ class ContextRetriever:
             matched = [f for f in files if _imported(f, imports)]
             if len(files) > MAX_AMBIGUOUS and not matched:
                 continue
-            chosen = matched or sorted(files, key=lambda f: (_distance(f, here), f))[:2]
-            for sym in self.index.definitions_in(name, chosen)[:2]:
-                key = f"{sym.path}:{sym.start_line}"
-                use = {"call": "called", "type": "type used", "name": "used"}[kind]
-                score = (
-                    _RANK[kind]
-                    + (0.5 if sym.path and _imported(self.index.key(sym.path), imports) else 0.0)
-                    + 0.3 * (1.0 - rank_i / MAX_NAMES)
-                )
-                if key in cands:
-                    cands[key].score = max(cands[key].score, score)
-                    continue
-                what = f"{sym.kind} {sym.qualified_name}"
-                cands[key] = _Candidate(
-                    key,
-                    sym.path,
-                    sym.start_line,
-                    sym.end_line,
-                    f"definition of {what} ({use} at line {row + 1})",
-                    score,
-                    lambda s=sym: self._render_symbol(s),
-                )
+            chosen = matched[:2] or sorted(files, key=lambda f: (_distance(f, here), f))[:2]
+            use = {"call": "called", "type": "type used", "name": "used"}[kind]
+            for fkey in chosen:
+                bonus = 0.5 if matched else 0.0
+                for sym in self.index.definitions_in(name, [fkey])[:1]:
+                    key = f"{sym.path}:{sym.start_line}"
+                    score = _RANK[kind] + bonus + 0.3 * (1.0 - rank_i / MAX_NAMES)
+                    if key in cands:
+                        cands[key].score = max(cands[key].score, score)
+                        continue
+                    cands[key] = _Candidate(
+                        key,
+                        sym.path,
+                        sym.start_line,
+                        sym.end_line,
+                        f"definition of {sym.kind} {sym.qualified_name} ({use} at line {row + 1})",
+                        score,
+                        lambda s=sym: self._render_symbol(s),
+                    )
 
     def _chunks(
         self,

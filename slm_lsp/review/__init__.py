@@ -47,22 +47,78 @@ def add_subparser(subparsers: Any) -> None:
         help="check files for security findings (text, JSON or SARIF; exit 1 on findings)",
         description="Review files for security findings outside the editor. Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or I/O error.",
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files and folders to review (default: the current folder; with --changed-since, the whole repository)")
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    p.add_argument("--fail-on", choices=FAIL_ON, default=None, help="exit 1 when a finding has at least this severity (default: review.fail_on, medium)")
-    p.add_argument("--min-confidence", choices=CONFIDENCE, default=None, help="report findings of at least this confidence (default: review.min_confidence, low)")
-    p.add_argument("--changed-since", metavar="GIT_REV", help="review only files and lines changed since this git revision (untracked files included)")
-    p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N", help="checker processes (default: review.jobs; 0 = all cores)")
-    p.add_argument("--baseline", metavar="FILE", help="JSON baseline of accepted findings: those are not reported and do not fail")
-    p.add_argument("--write-baseline", metavar="FILE", help="record every current finding as accepted in FILE (then exit 0)")
-    p.add_argument("--with-model", action="store_true", help="the local model explains each finding and proposes a secure rewrite")
-    p.add_argument("--explain-changes", action="store_true", help="with --changed-since: the model also reviews each changed hunk (implies --with-model)")
-    p.add_argument("--model", metavar="PATH", help="GGUF model for --with-model (default: settings, then the embedded default)")
-    p.add_argument("--root", metavar="DIR", help="folder paths are reported relative to (default: the git repository of the first PATH, else the current folder)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files and folders to review (default: the current folder; with --changed-since, the whole repository)",
+    )
+    p.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default=None,
+        help="exit 1 when a finding has at least this severity (default: review.fail_on, medium)",
+    )
+    p.add_argument(
+        "--min-confidence",
+        choices=CONFIDENCE,
+        default=None,
+        help="report findings of at least this confidence (default: review.min_confidence, low)",
+    )
+    p.add_argument(
+        "--changed-since",
+        metavar="GIT_REV",
+        help="review only files and lines changed since this git revision (untracked files included)",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="checker processes (default: review.jobs; 0 = all cores)",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="JSON baseline of accepted findings: those are not reported and do not fail",
+    )
+    p.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="record every current finding as accepted in FILE (then exit 0)",
+    )
+    p.add_argument(
+        "--with-model",
+        action="store_true",
+        help="the local model explains each finding and proposes a secure rewrite",
+    )
+    p.add_argument(
+        "--explain-changes",
+        action="store_true",
+        help="with --changed-since: the model also reviews each changed hunk (implies --with-model)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="GGUF model for --with-model (default: settings, then the embedded default)",
+    )
+    p.add_argument(
+        "--root",
+        metavar="DIR",
+        help="folder paths are reported relative to (default: the git repository of the first PATH, else the current folder)",
+    )
     p.set_defaults(func=run)
 
-    def one_line_error(message: str) -> None:  # argparse's default prints the whole usage block first
+    def one_line_error(
+        message: str,
+    ) -> None:  # argparse's default prints the whole usage block first
         print(f"slm-lsp: error: review: {message} (see slm-lsp review --help)", file=sys.stderr)
         raise SystemExit(2)
 
@@ -74,10 +130,16 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args, extra)
     if args.explain_changes and not args.changed_since:
         raise CliError("--explain-changes needs --changed-since GIT_REV")
-    if args.baseline and args.write_baseline and os.path.abspath(args.baseline) == os.path.abspath(args.write_baseline):
+    if (
+        args.baseline
+        and args.write_baseline
+        and os.path.abspath(args.baseline) == os.path.abspath(args.write_baseline)
+    ):
         raise CliError("--baseline and --write-baseline name the same file")
     paths = [Path(p) for p in args.paths]
-    if not paths:  # like git diff: with --changed-since, the whole repository; else the current folder
+    if (
+        not paths
+    ):  # like git diff: with --changed-since, the whole repository; else the current folder
         from slm_lsp.review.gitdiff import repo_root
 
         top = repo_root(Path.cwd()) if args.changed_since else None
@@ -114,7 +176,11 @@ def _default_root(paths: list[Path]) -> Path:
     cwd = Path.cwd().resolve()
     if all(str(p.resolve()).startswith(str(cwd)) for p in paths):
         return cwd
-    return Path(os.path.commonpath([str(p.resolve() if p.resolve().is_dir() else p.resolve().parent) for p in paths]))
+    return Path(
+        os.path.commonpath(
+            [str(p.resolve() if p.resolve().is_dir() else p.resolve().parent) for p in paths]
+        )
+    )
 
 
 def review(
@@ -180,9 +246,22 @@ def review(
         skipped = [(p, r) for p, r in skipped if p in changes.files]
 
     bar = _progress("checking", len(targets)) if progress and targets else None
-    results = check_all(targets, sec, jobs, on_done=(lambda _r: bar[1]()) if bar else None, progress=bar[0] if bar else None)
+    results = check_all(
+        targets,
+        sec,
+        jobs,
+        on_done=(lambda _r: bar[1]()) if bar else None,
+        progress=bar[0] if bar else None,
+    )
 
-    report = Report(root=str(root), fail_on=fail_on, min_confidence=min_confidence, changed_since=changed_since, jobs=jobs, uncovered=collection.uncovered)
+    report = Report(
+        root=str(root),
+        fail_on=fail_on,
+        min_confidence=min_confidence,
+        changed_since=changed_since,
+        jobs=jobs,
+        uncovered=collection.uncovered,
+    )
     for res in results:
         if res.skip is not None:
             skipped.append((res.rel, res.skip))
@@ -191,7 +270,9 @@ def review(
         report.bytes_scanned += res.size
         lines = res.lines or {}
         codes = [lines.get(f.start_line, "") for f in res.findings]
-        prints = bl.fingerprints([(f.rule_id, f.path, c) for f, c in zip(res.findings, codes, strict=True)])
+        prints = bl.fingerprints(
+            [(f.rule_id, f.path, c) for f, c in zip(res.findings, codes, strict=True)]
+        )
         for f, code, fp in zip(res.findings, codes, prints, strict=True):
             if changes is not None and not changes.covers(res.rel, f.start_line, f.end_line):
                 report.outside_changes += 1
@@ -222,12 +303,21 @@ def _progress(label: str, total: int) -> tuple[Any, Any]:
         TimeRemainingColumn,
     )
 
-    prog = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    prog = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = prog.add_task(label, total=total)
     return prog, lambda: prog.advance(task)
 
 
-def _model_review(report: Report, settings: Settings, rules: dict[str, Any], progress: bool) -> None:
+def _model_review(
+    report: Report, settings: Settings, rules: dict[str, Any], progress: bool
+) -> None:
     from slm_lsp.engine.base import EngineError
     from slm_lsp.engine.loader import load_engine
     from slm_lsp.review.explain import ModelReviewer
@@ -250,20 +340,26 @@ def _model_review(report: Report, settings: Settings, rules: dict[str, Any], pro
         return texts[rel]
 
     try:
-        reviewer = ModelReviewer(engine, rs.model_token_budget, rs.explanation_max_tokens, rs.rewrite_max_tokens)
+        reviewer = ModelReviewer(
+            engine, rs.model_token_budget, rs.explanation_max_tokens, rs.rewrite_max_tokens
+        )
         total = len(report.items) + len(report.hunks)
         bar = _progress("model review", total) if progress and total else None
         with bar[0] if bar else contextlib.nullcontext():
             for item in report.items:
                 rule = rules.get(item.finding.rule_id)
-                item.model = reviewer.review_item(item, text_of(item.finding.path), rule.title if rule else "")
+                item.model = reviewer.review_item(
+                    item, text_of(item.finding.path), rule.title if rule else ""
+                )
                 if bar:
                     bar[1]()
             for hunk in report.hunks:
                 text = text_of(hunk.path)
                 if hunk.end_line < 0:
                     hunk.end_line = max(0, text.count("\n") - (1 if text.endswith("\n") else 0))
-                lang = next((i.finding.language for i in report.items if i.finding.path == hunk.path), None)
+                lang = next(
+                    (i.finding.language for i in report.items if i.finding.path == hunk.path), None
+                )
                 if lang is None:
                     from slm_lsp import languages
 
@@ -272,7 +368,13 @@ def _model_review(report: Report, settings: Settings, rules: dict[str, Any], pro
                 hunk.model = reviewer.review_hunk(hunk, text, lang)
                 if bar:
                     bar[1]()
-        report.model = {"path": engine.info.path, "family": engine.info.family, "backend": engine.info.backend, "token_budget": rs.model_token_budget, "tokens_used": reviewer.engine.used}
+        report.model = {
+            "path": engine.info.path,
+            "family": engine.info.family,
+            "backend": engine.info.backend,
+            "token_budget": rs.model_token_budget,
+            "tokens_used": reviewer.engine.used,
+        }
     finally:
         engine.close()
 
@@ -282,7 +384,17 @@ def write_baseline(report: Report, path: str) -> None:
     """Record every finding of the report as accepted."""
     from slm_lsp.review.baseline import baseline_document
 
-    doc = baseline_document([{"fingerprint": i.fingerprint, "rule_id": i.finding.rule_id, "path": i.finding.path, "line": i.finding.start_line + 1} for i in report.items])
+    doc = baseline_document(
+        [
+            {
+                "fingerprint": i.fingerprint,
+                "rule_id": i.finding.rule_id,
+                "path": i.finding.path,
+                "line": i.finding.start_line + 1,
+            }
+            for i in report.items
+        ]
+    )
     try:
         Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
@@ -298,12 +410,19 @@ def render(report: Report, fmt: str, output: str | None) -> None:
         from slm_lsp.review.text import render_text
 
         buf: io.StringIO | None = io.StringIO() if output else None
-        render_text(report, {r.id: r for r in rules}, buf or sys.stdout, color=False if output else None)
+        render_text(
+            report, {r.id: r for r in rules}, buf or sys.stdout, color=False if output else None
+        )
         data = buf.getvalue() if buf else None
     elif fmt == "json":
         from slm_lsp.review.report import to_json
 
-        data = json.dumps(to_json(report, {r.id: r.title for r in rules}), indent=2, ensure_ascii=False) + "\n"
+        data = (
+            json.dumps(
+                to_json(report, {r.id: r.title for r in rules}), indent=2, ensure_ascii=False
+            )
+            + "\n"
+        )
     else:
         from slm_lsp.review.sarif import to_sarif
 

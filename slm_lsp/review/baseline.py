@@ -39,7 +39,9 @@ def fingerprints(keys: list[tuple[str, str, str]]) -> list[str]:
         key = (rule_id, path, normalize(line))
         k = seen.get(key, 0)
         seen[key] = k + 1
-        digest = hashlib.sha256("\0".join((*key, str(k))).encode("utf-8", "surrogatepass")).hexdigest()
+        digest = hashlib.sha256(
+            "\0".join((*key, str(k))).encode("utf-8", "surrogatepass")
+        ).hexdigest()
         out.append(digest[:32])
     return out
 
@@ -57,11 +59,20 @@ def load_baseline(path: str | Path) -> set[str]:
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise ValueError(f"baseline file {path} has no 'findings' list")
     if data.get("schema_version", BASELINE_SCHEMA_VERSION) > BASELINE_SCHEMA_VERSION:
-        raise ValueError(f"baseline file {path} has schema version {data.get('schema_version')}; this slm-lsp reads {BASELINE_SCHEMA_VERSION}")
-    return {str(f["fingerprint"]) for f in data["findings"] if isinstance(f, dict) and "fingerprint" in f}
+        raise ValueError(
+            f"baseline file {path} has schema version {data.get('schema_version')}; this slm-lsp reads {BASELINE_SCHEMA_VERSION}"
+        )
+    return {
+        str(f["fingerprint"])
+        for f in data["findings"]
+        if isinstance(f, dict) and "fingerprint" in f
+    }
 
 
 def baseline_document(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The baseline JSON for entries with fingerprint, rule_id, path and line (sorted, so it diffs well)."""
-    rows = sorted(({k: e[k] for k in ("fingerprint", "rule_id", "path", "line")} for e in entries), key=lambda e: (e["path"], e["line"], e["rule_id"], e["fingerprint"]))
+    rows = sorted(
+        ({k: e[k] for k in ("fingerprint", "rule_id", "path", "line")} for e in entries),
+        key=lambda e: (e["path"], e["line"], e["rule_id"], e["fingerprint"]),
+    )
     return {"schema_version": BASELINE_SCHEMA_VERSION, "tool": "slm-lsp", "findings": rows}

@@ -42,7 +42,13 @@ class BudgetedEngine:
     def __getattr__(self, name: str) -> Any:  # info, family, count_tokens, close ...
         return getattr(self._engine, name)
 
-    def generate(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event, on_text: Callable[[str], None] | None = None) -> Any:
+    def generate(
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        cancel: threading.Event,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Any:
         limit = min(params.max_tokens, self.cap, self.remaining)
         if limit <= 0:
             raise BudgetExhausted()
@@ -57,7 +63,7 @@ class BudgetedEngine:
 def _clean_explanation(text: str, comment: str) -> str:
     para = text.strip().split("\n\n", 1)[0]
     lines = [ln.strip() for ln in para.split("\n")]
-    lines = [ln[len(comment):].strip() if ln.startswith(comment) else ln for ln in lines]
+    lines = [ln[len(comment) :].strip() if ln.startswith(comment) else ln for ln in lines]
     out = " ".join(ln for ln in lines if ln)
     return out[:EXPLANATION_MAX_CHARS].rstrip()
 
@@ -65,13 +71,17 @@ def _clean_explanation(text: str, comment: str) -> str:
 class ModelReviewer:
     """Writes ``ModelNote``s for findings and hunks with one loaded engine."""
 
-    def __init__(self, engine: Engine, budget: int, explain_tokens: int, rewrite_tokens: int) -> None:
+    def __init__(
+        self, engine: Engine, budget: int, explain_tokens: int, rewrite_tokens: int
+    ) -> None:
         self.engine = BudgetedEngine(engine, budget)
         self.explain_tokens = explain_tokens
         self.rewrite_tokens = rewrite_tokens
         self.cancel = threading.Event()
 
-    def _explain(self, text: str, language: str | None, path: str, first: int, last: int, question: str) -> str:
+    def _explain(
+        self, text: str, language: str | None, path: str, first: int, last: int, question: str
+    ) -> str:
         from slm_lsp.prompt.templates import build_prompt, get_family
 
         spec = languages.get(language) if language else None
@@ -79,27 +89,53 @@ class ModelReviewer:
         lines = text.split("\n")
         last = min(last, len(lines) - 1)
         lo = max(0, first - EXPLAIN_CONTEXT_LINES)
-        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())] if first < len(lines) else ""
-        prefix = "\n".join(lines[lo : last + 1]) + f"\n{indent}{comment} {question}\n{indent}{comment}"
+        indent = (
+            lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+            if first < len(lines)
+            else ""
+        )
+        prefix = (
+            "\n".join(lines[lo : last + 1]) + f"\n{indent}{comment} {question}\n{indent}{comment}"
+        )
         family = getattr(self.engine._engine, "family", None) or get_family(self.engine.info.family)
         prompt = build_prompt(family, prefix=prefix, suffix="", path=path, comment=comment)
         self.engine.cap = self.explain_tokens
-        gen = self.engine.generate(prompt, GenerationParams(max_tokens=self.explain_tokens, temperature=0.0), self.cancel)
+        gen = self.engine.generate(
+            prompt, GenerationParams(max_tokens=self.explain_tokens, temperature=0.0), self.cancel
+        )
         return _clean_explanation(gen.text, comment)
 
-    def _rewrite(self, text: str, language: str | None, path: str, first: int, last: int, hint: str) -> Edit | None:
+    def _rewrite(
+        self, text: str, language: str | None, path: str, first: int, last: int, hint: str
+    ) -> Edit | None:
         from slm_lsp.completion import Document
         from slm_lsp.model_edits import ModelEditRequest, run_model_edit
 
-        doc = Document(uri=Path(path).absolute().as_uri() if not path.startswith("/") else Path(path).as_uri(), path=path, text=text, language=language)
+        doc = Document(
+            uri=Path(path).absolute().as_uri() if not path.startswith("/") else Path(path).as_uri(),
+            path=path,
+            text=text,
+            language=language,
+        )
         self.engine.cap = self.rewrite_tokens
-        edit = run_model_edit(self.engine, None, doc, ModelEditRequest("rewrite", first, last, hint), self.cancel)  # type: ignore[arg-type]
+        edit = run_model_edit(
+            self.engine, None, doc, ModelEditRequest("rewrite", first, last, hint), self.cancel
+        )  # type: ignore[arg-type]
         if edit is None:
             return None
         (sl, sc), (el, ec), new_text = edit
         return Edit(sl, sc, el, ec, new_text)
 
-    def note(self, text: str, language: str | None, path: str, first: int, last: int, question: str, hint: str) -> ModelNote:
+    def note(
+        self,
+        text: str,
+        language: str | None,
+        path: str,
+        first: int,
+        last: int,
+        question: str,
+        hint: str,
+    ) -> ModelNote:
         """Explanation and rewrite of lines ``first..last`` (0-based, inclusive)."""
         before = self.engine.used
         note = ModelNote(status="ok")
@@ -119,8 +155,24 @@ class ModelReviewer:
     def review_item(self, item: Item, text: str, rule_title: str) -> ModelNote:
         f = item.finding
         question = f"Security review of the code above ({f.rule_id}, CWE-{f.cwe}, {rule_title}): why it is unsafe and how to fix it:"
-        return self.note(text, f.language, f.path, f.start_line, f.end_line, question, f"{f.message} (CWE-{f.cwe})")
+        return self.note(
+            text,
+            f.language,
+            f.path,
+            f.start_line,
+            f.end_line,
+            question,
+            f"{f.message} (CWE-{f.cwe})",
+        )
 
     def review_hunk(self, hunk: Hunk, text: str, language: str | None) -> ModelNote:
         question = "Security review of the change above: what could go wrong and what to check:"
-        return self.note(text, language, hunk.path, hunk.start_line, hunk.end_line, question, "no injection, no unsafe deserialization, no secrets, validated input")
+        return self.note(
+            text,
+            language,
+            hunk.path,
+            hunk.start_line,
+            hunk.end_line,
+            question,
+            "no injection, no unsafe deserialization, no secrets, validated input",
+        )

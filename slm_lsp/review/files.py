@@ -20,7 +20,23 @@ import pathspec
 from slm_lsp import languages
 
 #: Folders never descended into: version-control metadata, caches and tool folders.
-ALWAYS_SKIP_DIRS: frozenset[str] = frozenset({".git", ".hg", ".svn", ".bzr", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".eggs", ".idea", ".venv"})
+ALWAYS_SKIP_DIRS: frozenset[str] = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        ".nox",
+        ".eggs",
+        ".idea",
+        ".venv",
+    }
+)
 #: Bytes read from a suffix-less file to look for a ``#!`` line.
 SHEBANG_BYTES = 128
 
@@ -64,13 +80,17 @@ class Collector:
         self._exclude = pathspec.GitIgnoreSpec.from_lines(exclude)
         self._gitignores: dict[str, pathspec.GitIgnoreSpec | None] = {}
         self._seen: set[str] = set()
+        #: the folder ``review.exclude`` patterns are relative to (the root, or a named folder that is itself ignored)
+        self._exclude_base = self.root
 
     # -------------------------------------------------------------------- ignore rules
     def _gitignore(self, full_dir: str) -> pathspec.GitIgnoreSpec | None:
         if full_dir not in self._gitignores:
             spec = None
             try:
-                with open(os.path.join(full_dir, ".gitignore"), encoding="utf-8", errors="replace") as fh:
+                with open(
+                    os.path.join(full_dir, ".gitignore"), encoding="utf-8", errors="replace"
+                ) as fh:
                     spec = pathspec.GitIgnoreSpec.from_lines(fh.read().splitlines())
             except OSError:
                 pass
@@ -92,9 +112,11 @@ class Collector:
                 chain.append((d, spec))
         return chain
 
-    def _ignored(self, full: str, is_dir: bool, chain: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+    def _ignored(
+        self, full: str, is_dir: bool, chain: list[tuple[str, pathspec.GitIgnoreSpec]]
+    ) -> bool:
         suffix = "/" if is_dir else ""
-        if self._exclude.match_file(rel_path(full, self.root).lstrip("/") + suffix):
+        if self._exclude.match_file(rel_path(full, self._exclude_base).lstrip("/") + suffix):
             return True
         for base, spec in chain:
             if spec.match_file(os.path.relpath(full, base).replace(os.sep, "/") + suffix):
@@ -112,7 +134,9 @@ class Collector:
             except OSError:
                 return None
             if head.startswith(b"#!"):
-                spec = languages.detect(None, None, head.split(b"\n", 1)[0].decode("utf-8", "replace"))
+                spec = languages.detect(
+                    None, None, head.split(b"\n", 1)[0].decode("utf-8", "replace")
+                )
         return spec.name if spec else None
 
     # -------------------------------------------------------------------- collecting
@@ -169,14 +193,23 @@ class Collector:
         except OSError:
             return
         visited = {(st.st_dev, st.st_ino)}
-        stack = [(top, self._chain(top))]
+        chain = self._chain(top)
+        self._exclude_base = self.root
+        if top != self.root and self._ignored(top, True, [(b, sp) for b, sp in chain if b != top]):
+            # The folder was named although git ignores it: the rules above it do not apply (as in ripgrep).
+            self._exclude_base = top
+            own = self._gitignore(top)
+            chain = [(top, own)] if own is not None else []
+        stack = [(top, chain)]
         while stack:
             folder, chain = stack.pop()
             try:
                 with os.scandir(folder) as it:
                     entries = sorted(it, key=lambda e: e.name)
             except OSError as exc:
-                out.skipped.append((rel_path(folder, self.root) + "/", f"unreadable folder: {exc.strerror or exc}"))
+                out.skipped.append(
+                    (rel_path(folder, self.root) + "/", f"unreadable folder: {exc.strerror or exc}")
+                )
                 continue
             subdirs = []
             for entry in entries:
@@ -185,7 +218,9 @@ class Collector:
                 except OSError:
                     is_dir = False
                 if is_dir:
-                    if entry.name in ALWAYS_SKIP_DIRS or os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
+                    if entry.name in ALWAYS_SKIP_DIRS or os.path.isfile(
+                        os.path.join(entry.path, "pyvenv.cfg")
+                    ):
                         continue
                     if self._ignored(entry.path, True, chain):
                         continue

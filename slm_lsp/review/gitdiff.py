@@ -51,19 +51,25 @@ class Changes:
 
 def _git(root: Path, *args: str) -> bytes:
     try:
-        proc = subprocess.run(["git", "-c", "core.quotePath=false", *args], cwd=root, capture_output=True)
+        proc = subprocess.run(
+            ["git", "-c", "core.quotePath=false", *args], cwd=root, capture_output=True
+        )
     except FileNotFoundError:
         raise GitError("--changed-since needs git, which is not installed") from None
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {msg[-1] if msg else 'exit status ' + str(proc.returncode)}")
+        raise GitError(
+            f"git {args[0]} failed: {msg[-1] if msg else 'exit status ' + str(proc.returncode)}"
+        )
     return proc.stdout
 
 
 def repo_root(path: Path) -> Path | None:
     """The top folder of the git work tree holding ``path``, or None."""
     try:
-        proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True)
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True
+        )
     except (FileNotFoundError, NotADirectoryError):
         return None
     if proc.returncode != 0:
@@ -87,7 +93,9 @@ def changes_since(root: Path, rev: str) -> Changes:
     except GitError:
         raise GitError(f"unknown git revision {rev!r}") from None
     out = Changes()
-    diff = _git(root, "diff", "--unified=0", "--no-color", "--no-ext-diff", "--find-renames", rev, "--")
+    diff = _git(
+        root, "diff", "--unified=0", "--no-color", "--no-ext-diff", "--find-renames", rev, "--"
+    )
     current: str | None = None
     for line in diff.split(b"\n"):
         if line.startswith(b"+++ "):

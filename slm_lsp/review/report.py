@@ -23,7 +23,9 @@ class ModelNote:
 
     status: str  #: ok | no_output | budget_exhausted | error
     explanation: str = ""
-    rewrite: Edit | None = None  #: the proposed secure rewrite (0-based, code points), when the model made one
+    rewrite: Edit | None = (
+        None  #: the proposed secure rewrite (0-based, code points), when the model made one
+    )
     tokens: int = 0  #: tokens generated for this note
     error: str = ""
 
@@ -88,7 +90,13 @@ class Report:
 
 
 def _edit_json(e: Edit) -> dict[str, Any]:
-    return {"start_line": e.start_line + 1, "start_column": e.start_col + 1, "end_line": e.end_line + 1, "end_column": e.end_col + 1, "new_text": e.new_text}
+    return {
+        "start_line": e.start_line + 1,
+        "start_column": e.start_col + 1,
+        "end_line": e.end_line + 1,
+        "end_column": e.end_col + 1,
+        "new_text": e.new_text,
+    }
 
 
 def _fix_json(fix: Fix) -> dict[str, Any]:
@@ -98,7 +106,12 @@ def _fix_json(fix: Fix) -> dict[str, Any]:
 def _model_json(note: ModelNote | None) -> dict[str, Any] | None:
     if note is None:
         return None
-    out: dict[str, Any] = {"status": note.status, "explanation": note.explanation, "rewrite": _edit_json(note.rewrite) if note.rewrite else None, "tokens": note.tokens}
+    out: dict[str, Any] = {
+        "status": note.status,
+        "explanation": note.explanation,
+        "rewrite": _edit_json(note.rewrite) if note.rewrite else None,
+        "tokens": note.tokens,
+    }
     if note.error:
         out["error"] = note.error
     return out
@@ -134,7 +147,11 @@ def to_json(report: Report, rule_titles: dict[str, str]) -> dict[str, Any]:
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "slm-lsp", "version": _version()},
         "root": report.root,
-        "settings": {"fail_on": report.fail_on, "min_confidence": report.min_confidence, "changed_since": report.changed_since},
+        "settings": {
+            "fail_on": report.fail_on,
+            "min_confidence": report.min_confidence,
+            "changed_since": report.changed_since,
+        },
         "summary": {
             "findings": len(report.items),
             "by_severity": report.counts(),
@@ -152,7 +169,15 @@ def to_json(report: Report, rule_titles: dict[str, str]) -> dict[str, Any]:
     }
     if report.model is not None:
         doc["model"] = report.model
-        doc["hunks"] = [{"path": h.path, "start_line": h.start_line + 1, "end_line": h.end_line + 1, "model": _model_json(h.model)} for h in report.hunks]
+        doc["hunks"] = [
+            {
+                "path": h.path,
+                "start_line": h.start_line + 1,
+                "end_line": h.end_line + 1,
+                "model": _model_json(h.model),
+            }
+            for h in report.hunks
+        ]
     return doc
 
 

@@ -44,10 +44,18 @@ def _region(sl: int, sc: int, el: int, ec: int) -> dict[str, int]:
 def _fix(path: str, title: str, edits: tuple[Edit, ...]) -> dict[str, Any]:
     return {
         "description": {"text": title},
-        "artifactChanges": [{
-            "artifactLocation": _location(path),
-            "replacements": [{"deletedRegion": _region(e.start_line, e.start_col, e.end_line, e.end_col), "insertedContent": {"text": e.new_text}} for e in edits],
-        }],
+        "artifactChanges": [
+            {
+                "artifactLocation": _location(path),
+                "replacements": [
+                    {
+                        "deletedRegion": _region(e.start_line, e.start_col, e.end_line, e.end_col),
+                        "insertedContent": {"text": e.new_text},
+                    }
+                    for e in edits
+                ],
+            }
+        ],
     }
 
 
@@ -58,7 +66,16 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         f"Reported:\n\n```{lang}\n{rule.bad.rstrip()}\n```\n\nInstead:\n\n```{lang}\n{rule.good.rstrip()}\n```\n"
     )
     tags = ["security", f"external/cwe/cwe-{rule.cwe}", *rule.languages]
-    props: dict[str, Any] = {"security-severity": SECURITY_SEVERITY.get(rule.severity, "5.0"), "precision": {"low": "low", "medium": "medium", "high": "high"}.get(rule.confidence, "medium"), "problem.severity": {"high": "error", "medium": "warning", "low": "recommendation"}.get(rule.severity, "warning"), "tags": tags}
+    props: dict[str, Any] = {
+        "security-severity": SECURITY_SEVERITY.get(rule.severity, "5.0"),
+        "precision": {"low": "low", "medium": "medium", "high": "high"}.get(
+            rule.confidence, "medium"
+        ),
+        "problem.severity": {"high": "error", "medium": "warning", "low": "recommendation"}.get(
+            rule.severity, "warning"
+        ),
+        "tags": tags,
+    }
     if rule.bandit:
         props["bandit"] = rule.bandit
     return {
@@ -66,7 +83,10 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         "name": "".join(w.capitalize() for w in rule.title.replace("-", " ").split()) or rule.id,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.message},
-        "help": {"text": f"{rule.help}\n\nReported:\n{rule.bad.rstrip()}\n\nInstead:\n{rule.good.rstrip()}", "markdown": markdown},
+        "help": {
+            "text": f"{rule.help}\n\nReported:\n{rule.bad.rstrip()}\n\nInstead:\n{rule.good.rstrip()}",
+            "markdown": markdown,
+        },
         "defaultConfiguration": {"level": LEVEL.get(rule.severity, "warning")},
         "properties": props,
     }
@@ -86,32 +106,61 @@ def to_sarif(report: Report, rules: list[Rule]) -> dict[str, Any]:
             "ruleId": f.rule_id,
             "level": LEVEL.get(f.severity, "warning"),
             "message": {"text": f.message},
-            "locations": [{"physicalLocation": {"artifactLocation": _location(f.path), "region": region}}],
+            "locations": [
+                {"physicalLocation": {"artifactLocation": _location(f.path), "region": region}}
+            ],
             "partialFingerprints": {FINGERPRINT_NAME: item.fingerprint},
-            "properties": {"severity": f.severity, "confidence": f.confidence, "cwe": f"CWE-{f.cwe}"},
+            "properties": {
+                "severity": f.severity,
+                "confidence": f.confidence,
+                "cwe": f"CWE-{f.cwe}",
+            },
         }
         if f.rule_id in rule_index:
             result["ruleIndex"] = rule_index[f.rule_id]
         fixes = [_fix(f.path, fx.title, fx.edits) for fx in f.fixes]
         note = item.model
         if note is not None and note.rewrite is not None:
-            fixes.append(_fix(f.path, "Secure rewrite proposed by the local model" + (f": {note.explanation}" if note.explanation else ""), (note.rewrite,)))
+            fixes.append(
+                _fix(
+                    f.path,
+                    "Secure rewrite proposed by the local model"
+                    + (f": {note.explanation}" if note.explanation else ""),
+                    (note.rewrite,),
+                )
+            )
         if fixes:
             result["fixes"] = fixes
         if note is not None and note.explanation:
             result["message"]["text"] = f"{f.message}\n\nModel review: {note.explanation}"
         results.append(result)
     notifications = [
-        {"level": "note", "message": {"text": f"skipped: {reason}"}, "locations": [{"physicalLocation": {"artifactLocation": _location(path.rstrip("/"))}}]}
+        {
+            "level": "note",
+            "message": {"text": f"skipped: {reason}"},
+            "locations": [{"physicalLocation": {"artifactLocation": _location(path.rstrip("/"))}}],
+        }
         for path, reason in report.skipped
     ]
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "slm-lsp", "informationUri": INFORMATION_URI, "semanticVersion": __version__, "version": __version__, "rules": [_rule_json(r) for r in rules]}},
+        "tool": {
+            "driver": {
+                "name": "slm-lsp",
+                "informationUri": INFORMATION_URI,
+                "semanticVersion": __version__,
+                "version": __version__,
+                "rules": [_rule_json(r) for r in rules],
+            }
+        },
         "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(report.root).as_uri().rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",
         "results": results,
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
-        "properties": {"filesScanned": report.files_scanned, "filesSkipped": len(report.skipped), "baselined": report.baselined},
+        "properties": {
+            "filesScanned": report.files_scanned,
+            "filesSkipped": len(report.skipped),
+            "baselined": report.baselined,
+        },
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 

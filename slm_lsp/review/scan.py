@@ -46,7 +46,11 @@ def check_one(engine: SecurityEngine, target: Target) -> FileResult:
     except OSError as exc:
         return FileResult(target.rel, target.size, skip=f"unreadable: {exc.strerror or exc}")
     if len(data) > engine.settings.max_file_bytes:
-        return FileResult(target.rel, len(data), skip=f"too large (more than {engine.settings.max_file_bytes} bytes)")
+        return FileResult(
+            target.rel,
+            len(data),
+            skip=f"too large (more than {engine.settings.max_file_bytes} bytes)",
+        )
     if b"\0" in data[:BINARY_SAMPLE]:
         return FileResult(target.rel, len(data), skip="binary")
     text = data.decode("utf-8", errors="replace")
@@ -86,7 +90,13 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def check_all(targets: list[Target], settings: SecuritySettings, jobs: int, on_done: Callable[[FileResult], None] | None = None, progress: AbstractContextManager[object] | None = None) -> list[FileResult]:
+def check_all(
+    targets: list[Target],
+    settings: SecuritySettings,
+    jobs: int,
+    on_done: Callable[[FileResult], None] | None = None,
+    progress: AbstractContextManager[object] | None = None,
+) -> list[FileResult]:
     """Check every target over ``jobs`` processes (1: in this process); results sorted by path.
 
     The worker processes are started (forked) before ``progress`` is entered, so that no thread of
@@ -102,7 +112,11 @@ def check_all(targets: list[Target], settings: SecuritySettings, jobs: int, on_d
             ordered = sorted(targets, key=lambda t: (-t.size, t.rel))
             chunk = max(1, min(MAX_CHUNK, len(ordered) // (jobs * 8)))
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-            pool = stack.enter_context(multiprocessing.get_context(method).Pool(jobs, initializer=_init_worker, initargs=(settings,)))
+            pool = stack.enter_context(
+                multiprocessing.get_context(method).Pool(
+                    jobs, initializer=_init_worker, initargs=(settings,)
+                )
+            )
             stream = pool.imap_unordered(_check_in_worker, ordered, chunksize=chunk)
         if progress is not None:
             stack.enter_context(progress)

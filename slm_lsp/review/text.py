@@ -16,15 +16,26 @@ from slm_lsp.security.model import Rule
 STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
 
-def render_text(report: Report, rules: dict[str, Rule], out: TextIO, color: bool | None = None) -> None:
+def render_text(
+    report: Report, rules: dict[str, Rule], out: TextIO, color: bool | None = None
+) -> None:
     """Write the people-readable report; ``color`` None decides from whether ``out`` is a terminal."""
-    console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=color, no_color=(color is False), emoji=False)
+    console = Console(
+        file=out,
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=color,
+        no_color=(color is False),
+        emoji=False,
+    )
     for path, group in groupby(report.items, key=lambda i: i.finding.path):
         console.print(f"[bold underline]{escape(path)}[/]")
         for item in group:
             f = item.finding
             style = STYLE.get(f.severity, "")
-            console.print(f"  {f.start_line + 1}:{f.start_col + 1}  [{style}]{f.severity}[/] ({f.confidence} confidence)  [bold]{escape(f.rule_id)}[/] CWE-{f.cwe}  {escape(f.message)}")
+            console.print(
+                f"  {f.start_line + 1}:{f.start_col + 1}  [{style}]{f.severity}[/] ({f.confidence} confidence)  [bold]{escape(f.rule_id)}[/] CWE-{f.cwe}  {escape(f.message)}"
+            )
             console.print(f"    [dim]{f.start_line + 1:>5} |[/] {escape(item.code.strip())}")
             if f.fix is not None:
                 console.print(f"    [green]fix:[/] {escape(f.fix.title)}")
@@ -39,7 +50,9 @@ def render_text(report: Report, rules: dict[str, Rule], out: TextIO, color: bool
                     for line in note.rewrite.new_text.split("\n"):
                         console.print(f"      [green]+[/] {escape(line)}")
                 if note.status != "ok":
-                    console.print(f"    [dim]model: {escape(note.status)}{(': ' + escape(note.error)) if note.error else ''}[/]")
+                    console.print(
+                        f"    [dim]model: {escape(note.status)}{(': ' + escape(note.error)) if note.error else ''}[/]"
+                    )
         console.print()
     if report.hunks:
         console.print("[bold]Changed hunks[/]")
@@ -75,9 +88,17 @@ def render_text(report: Report, rules: dict[str, Rule], out: TextIO, color: bool
         for rid in sorted(by_rule):
             rule = rules.get(rid)
             row = by_rule[rid]
-            table.add_row(rid, rule.title if rule else "", f"CWE-{rule.cwe}" if rule else "", *(str(row[s] or "") for s in SEVERITIES), str(sum(row.values())))
+            table.add_row(
+                rid,
+                rule.title if rule else "",
+                f"CWE-{rule.cwe}" if rule else "",
+                *(str(row[s] or "") for s in SEVERITIES),
+                str(sum(row.values())),
+            )
         counts = report.counts()
-        table.add_row("[bold]total[/]", "", "", *(str(counts[s]) for s in SEVERITIES), str(len(report.items)))
+        table.add_row(
+            "[bold]total[/]", "", "", *(str(counts[s]) for s in SEVERITIES), str(len(report.items))
+        )
         console.print(table)
     counts = report.counts()
     extra = []
@@ -95,4 +116,9 @@ def render_text(report: Report, rules: dict[str, Rule], out: TextIO, color: bool
         + (f"; not shown: {', '.join(extra)}" if extra else "")
     )
     if report.fail_on != "never":
-        console.print(f"{failing} at or above --fail-on {report.fail_on}" if failing else f"nothing at or above --fail-on {report.fail_on}", style="bold red" if failing else "green")
+        console.print(
+            f"{failing} at or above --fail-on {report.fail_on}"
+            if failing
+            else f"nothing at or above --fail-on {report.fail_on}",
+            style="bold red" if failing else "green",
+        )

@@ -14,7 +14,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: One finding of each severity (rule, 1-based line): low PY-B404 (1), high PY-B602 (4), medium PY-B307 (7).
-SAMPLE = '''import subprocess
+SAMPLE = """import subprocess
 
 
 def run(cmd):
@@ -23,7 +23,7 @@ def run(cmd):
 
 def calc(expr):
     return eval(expr)
-'''
+"""
 SAMPLE_EXPECTED = {("PY-B404", 1), ("PY-B602", 5), ("PY-B307", 9)}
 ONLY_LOW = "import subprocess\n"
 ONLY_MEDIUM = "def calc(expr):\n    return eval(expr)\n"
@@ -51,8 +51,16 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 def git(root: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def pairs(doc: dict) -> set[tuple[str, str, int]]:
@@ -77,6 +85,16 @@ def review_inproc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monkey
 
 def review_subprocess(args: list[str], cwd: Path, timeout: float = 120) -> Result:
     """Run ``python -m slm_lsp review ARGS`` as a child process (exit statuses as CI sees them)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run([sys.executable, "-m", "slm_lsp", "review", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "slm_lsp", "review", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -22,16 +22,28 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 #: (tree, --fail-on) → exit status; the tree's name is its worst severity.
 CASES = [
-    ("clean", "low", 0), ("clean", "never", 0),
-    ("low", "never", 0), ("low", "low", 1), ("low", "medium", 0), ("low", "high", 0),
-    ("medium", "never", 0), ("medium", "low", 1), ("medium", "medium", 1), ("medium", "high", 0),
-    ("high", "never", 0), ("high", "low", 1), ("high", "medium", 1), ("high", "high", 1),
+    ("clean", "low", 0),
+    ("clean", "never", 0),
+    ("low", "never", 0),
+    ("low", "low", 1),
+    ("low", "medium", 0),
+    ("low", "high", 0),
+    ("medium", "never", 0),
+    ("medium", "low", 1),
+    ("medium", "medium", 1),
+    ("medium", "high", 0),
+    ("high", "never", 0),
+    ("high", "low", 1),
+    ("high", "medium", 1),
+    ("high", "high", 1),
 ]
 
 
 @pytest.mark.parametrize(("tree", "fail_on", "expected"), CASES)
 def test_fail_on(trees: dict[str, Path], tree: str, fail_on: str, expected: int) -> None:
-    res = review_subprocess(["--format", "json", "--fail-on", fail_on, "--jobs", "1", "."], trees[tree])
+    res = review_subprocess(
+        ["--format", "json", "--fail-on", fail_on, "--jobs", "1", "."], trees[tree]
+    )
     assert res.code == expected, res.err
     assert res.err == ""
 
@@ -42,7 +54,10 @@ def test_default_fail_on_is_medium(trees: dict[str, Path]) -> None:
 
 
 def test_fail_on_from_settings(trees: dict[str, Path]) -> None:
-    assert review_subprocess(["--jobs", "1", "--set", "review.fail_on=low", "."], trees["low"]).code == 1
+    assert (
+        review_subprocess(["--jobs", "1", "--set", "review.fail_on=low", "."], trees["low"]).code
+        == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,7 +76,9 @@ def test_fail_on_from_settings(trees: dict[str, Path]) -> None:
         (["-o", "no/such/dir/out.json", "."], "cannot write"),
     ],
 )
-def test_usage_errors_exit_2_with_one_line(trees: dict[str, Path], args: list[str], needle: str) -> None:
+def test_usage_errors_exit_2_with_one_line(
+    trees: dict[str, Path], args: list[str], needle: str
+) -> None:
     res = review_subprocess(args, trees["high"])
     assert res.code == 2
     lines = [ln for ln in res.err.splitlines() if ln.strip()]

@@ -15,7 +15,14 @@ SARIF_SCHEMA = REPO_ROOT / ".." / "shared" / "sarif-schema-2.1.0.json"
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    return write(tmp_path / "proj", {"pkg/app.py": SAMPLE, "pkg/hash.py": "import hashlib\nh = hashlib.md5(b'x')\n", "notes.txt": "eval(x)\n"})
+    return write(
+        tmp_path / "proj",
+        {
+            "pkg/app.py": SAMPLE,
+            "pkg/hash.py": "import hashlib\nh = hashlib.md5(b'x')\n",
+            "notes.txt": "eval(x)\n",
+        },
+    )
 
 
 def test_json_schema_fields(tree: Path, review_inproc) -> None:
@@ -33,7 +40,11 @@ def test_json_schema_fields(tree: Path, review_inproc) -> None:
     md5 = next(f for f in doc["findings"] if f["rule_id"] == "PY-B324")
     assert md5["fix"]["edits"][0]["new_text"] == "sha256"
     s = doc["summary"]
-    assert s["files_scanned"] == 2 and s["findings"] == 4 and s["by_severity"] == {"high": 2, "medium": 1, "low": 1}
+    assert (
+        s["files_scanned"] == 2
+        and s["findings"] == 4
+        and s["by_severity"] == {"high": 2, "medium": 1, "low": 1}
+    )
     assert s["failing"] == 3 and isinstance(s["seconds"], float)
     assert doc["files_skipped"] == []
 
@@ -41,13 +52,17 @@ def test_json_schema_fields(tree: Path, review_inproc) -> None:
 def _validator():
     jsonschema = pytest.importorskip("jsonschema")
     if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"the SARIF 2.1.0 schema is not at {SARIF_SCHEMA.resolve()} (CI keeps it in ../shared/)")
+        pytest.skip(
+            f"the SARIF 2.1.0 schema is not at {SARIF_SCHEMA.resolve()} (CI keeps it in ../shared/)"
+        )
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-def test_sarif_validates_and_meets_github_requirements(tree: Path, review_inproc, tmp_path: Path) -> None:
+def test_sarif_validates_and_meets_github_requirements(
+    tree: Path, review_inproc, tmp_path: Path
+) -> None:
     out = tmp_path / "results.sarif"
     res = review_inproc(["--format", "sarif", "-o", str(out), "--jobs", "1", "."], tree)
     assert res.code == 1 and res.out == ""
@@ -70,7 +85,11 @@ def test_sarif_validates_and_meets_github_requirements(tree: Path, review_inproc
         assert "security" in props["tags"]
         assert any(t.startswith("external/cwe/cwe-") and t[17:].isdigit() for t in props["tags"])
     results = run["results"]
-    assert {(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/app.py"} == SAMPLE_EXPECTED
+    assert {
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for r in results
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/app.py"
+    } == SAMPLE_EXPECTED
     for r in results:
         loc = r["locations"][0]["physicalLocation"]["artifactLocation"]
         assert loc["uriBaseId"] == "%SRCROOT%" and not loc["uri"].startswith("/")
@@ -95,7 +114,9 @@ def test_text_report(tree: Path, review_inproc) -> None:
     res = review_inproc(["--jobs", "1", "."], tree)
     assert res.code == 1
     assert "pkg/app.py" in res.out
-    assert "5:26" in res.out and "PY-B602" in res.out and "subprocess.call(cmd, shell=True)" in res.out
+    assert (
+        "5:26" in res.out and "PY-B602" in res.out and "subprocess.call(cmd, shell=True)" in res.out
+    )
     assert "Findings by rule" in res.out
     assert "\x1b[" not in res.out  # no colour when piped
     assert "4 findings (2 high, 1 medium, 1 low)" in res.out

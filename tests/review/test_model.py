@@ -18,12 +18,26 @@ def _check_note(note: dict) -> None:
     assert note["status"] in STATUSES
     assert isinstance(note["explanation"], str) and isinstance(note["tokens"], int)
     if note["rewrite"] is not None:
-        assert {"start_line", "start_column", "end_line", "end_column", "new_text"} <= set(note["rewrite"])
+        assert {"start_line", "start_column", "end_line", "end_column", "new_text"} <= set(
+            note["rewrite"]
+        )
 
 
-def test_with_model_json_text_and_sarif(tiny_model_path: Path, tmp_path: Path, review_inproc) -> None:
+def test_with_model_json_text_and_sarif(
+    tiny_model_path: Path, tmp_path: Path, review_inproc
+) -> None:
     root = write(tmp_path / "proj", {"app.py": SAMPLE})
-    common = ["--jobs", "1", "--with-model", "--model", str(tiny_model_path), "--set", "review.explanation_max_tokens=8", "--set", "review.rewrite_max_tokens=8"]
+    common = [
+        "--jobs",
+        "1",
+        "--with-model",
+        "--model",
+        str(tiny_model_path),
+        "--set",
+        "review.explanation_max_tokens=8",
+        "--set",
+        "review.rewrite_max_tokens=8",
+    ]
     res = review_inproc(["--format", "json", *common, "."], root)
     assert res.code == 1, res.err
     doc = res.json()
@@ -47,22 +61,62 @@ def test_with_model_json_text_and_sarif(tiny_model_path: Path, tmp_path: Path, r
 
 def test_token_budget_bounds_the_run(tiny_model_path: Path, tmp_path: Path, review_inproc) -> None:
     root = write(tmp_path / "proj", {"app.py": SAMPLE})
-    res = review_inproc(["--format", "json", "--jobs", "1", "--with-model", "--model", str(tiny_model_path), "--set", "review.model_token_budget=10", "--set", "review.explanation_max_tokens=6"], root)
+    res = review_inproc(
+        [
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+            "--with-model",
+            "--model",
+            str(tiny_model_path),
+            "--set",
+            "review.model_token_budget=10",
+            "--set",
+            "review.explanation_max_tokens=6",
+        ],
+        root,
+    )
     doc = res.json()
     assert doc["model"]["tokens_used"] <= 10
     statuses = [f["model"]["status"] for f in doc["findings"]]
     assert statuses[-1] == "budget_exhausted"
 
 
-def test_explain_changes_reviews_each_hunk(tiny_model_path: Path, tmp_path: Path, review_inproc) -> None:
+def test_explain_changes_reviews_each_hunk(
+    tiny_model_path: Path, tmp_path: Path, review_inproc
+) -> None:
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     write(root, {"app.py": "def f():\n    return 1\n"})
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "first")
-    write(root, {"app.py": "import pickle\n\ndef f(data):\n    return pickle.loads(data)\n", "new.py": "x = 1\n"})
-    res = review_inproc(["--format", "json", "--jobs", "1", "--changed-since", "HEAD", "--explain-changes", "--model", str(tiny_model_path), "--set", "review.explanation_max_tokens=4", "--set", "review.rewrite_max_tokens=4"], root)
+    write(
+        root,
+        {
+            "app.py": "import pickle\n\ndef f(data):\n    return pickle.loads(data)\n",
+            "new.py": "x = 1\n",
+        },
+    )
+    res = review_inproc(
+        [
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+            "--changed-since",
+            "HEAD",
+            "--explain-changes",
+            "--model",
+            str(tiny_model_path),
+            "--set",
+            "review.explanation_max_tokens=4",
+            "--set",
+            "review.rewrite_max_tokens=4",
+        ],
+        root,
+    )
     doc = res.json()
     hunks = doc["hunks"]
     assert {h["path"] for h in hunks} == {"app.py", "new.py"}
@@ -74,7 +128,9 @@ def test_explain_changes_reviews_each_hunk(tiny_model_path: Path, tmp_path: Path
 
 def test_missing_model_is_a_usage_error(tmp_path: Path, review_inproc) -> None:
     root = write(tmp_path / "proj", {"app.py": SAMPLE})
-    res = review_inproc(["--jobs", "1", "--with-model", "--model", str(tmp_path / "nope.gguf"), "."], root)
+    res = review_inproc(
+        ["--jobs", "1", "--with-model", "--model", str(tmp_path / "nope.gguf"), "."], root
+    )
     assert res.code == 2 and len(res.err.strip().splitlines()) == 1
 
 

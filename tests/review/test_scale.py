@@ -16,7 +16,10 @@ def _strip_time(doc: dict) -> dict:
 
 
 def test_parallel_output_identical_to_one_job(tmp_path: Path, review_inproc) -> None:
-    files = {f"pkg{i % 7}/mod{i}.py": (SAMPLE if i % 3 else ONLY_MEDIUM) + f"\nVALUE = {i}\n" * (i % 5) for i in range(60)}
+    files = {
+        f"pkg{i % 7}/mod{i}.py": (SAMPLE if i % 3 else ONLY_MEDIUM) + f"\nVALUE = {i}\n" * (i % 5)
+        for i in range(60)
+    }
     write(tmp_path, files)
     one = review_inproc(["--format", "json", "--jobs", "1", "."], tmp_path)
     two = review_inproc(["--format", "json", "--jobs", "2", "."], tmp_path)
@@ -29,18 +32,25 @@ def test_parallel_output_identical_to_one_job(tmp_path: Path, review_inproc) -> 
     assert sarif1 == sarif2
 
 
-def test_unreadable_binary_and_huge_files_are_reported_as_skipped(tmp_path: Path, review_inproc) -> None:
-    write(tmp_path, {
-        "app.py": SAMPLE,
-        "blob.py": b"\x00\x01\x02binary" * 10,
-        "huge.py": "x = 1\n" * 400,
-        "dir.py/inner.py": ONLY_MEDIUM,  # a folder named like a file is walked, not read
-        "README.md": "not code\n",
-        "image.png": b"\x89PNG\x00\x00",
-    })
+def test_unreadable_binary_and_huge_files_are_reported_as_skipped(
+    tmp_path: Path, review_inproc
+) -> None:
+    write(
+        tmp_path,
+        {
+            "app.py": SAMPLE,
+            "blob.py": b"\x00\x01\x02binary" * 10,
+            "huge.py": "x = 1\n" * 400,
+            "dir.py/inner.py": ONLY_MEDIUM,  # a folder named like a file is walked, not read
+            "README.md": "not code\n",
+            "image.png": b"\x89PNG\x00\x00",
+        },
+    )
     (tmp_path / "dangling.py").symlink_to(tmp_path / "does-not-exist.py")
     os.mkfifo(tmp_path / "pipe.py")
-    res = review_inproc(["--format", "json", "--jobs", "2", "--set", "security.max_file_bytes=1000", "."], tmp_path)
+    res = review_inproc(
+        ["--format", "json", "--jobs", "2", "--set", "security.max_file_bytes=1000", "."], tmp_path
+    )
     doc = res.json()
     skipped = {s["path"]: s["reason"] for s in doc["files_skipped"]}
     assert skipped["blob.py"] == "binary"
@@ -51,7 +61,20 @@ def test_unreadable_binary_and_huge_files_are_reported_as_skipped(tmp_path: Path
     assert {p for p, _, _ in pairs(doc)} == {"app.py", "dir.py/inner.py"}
     assert doc["summary"]["files_scanned"] == 2
     assert res.code == 1  # exits by the findings, not by the skipped files
-    clean = review_inproc(["--format", "json", "--jobs", "1", "--set", "security.max_file_bytes=1000", "blob.py", "huge.py", "pipe.py"], tmp_path)
+    clean = review_inproc(
+        [
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+            "--set",
+            "security.max_file_bytes=1000",
+            "blob.py",
+            "huge.py",
+            "pipe.py",
+        ],
+        tmp_path,
+    )
     assert clean.code == 0 and len(clean.json()["files_skipped"]) == 3
     text = review_inproc(["--jobs", "1", "--set", "security.max_file_bytes=1000", "."], tmp_path)
     assert "Skipped files" in text.out and "pipe.py: not a regular file" in text.out
@@ -63,27 +86,37 @@ def test_an_unreadable_file_is_skipped_with_its_error(tmp_path: Path) -> None:
     from slm_lsp.review.scan import check_one
     from slm_lsp.security.engine import SecurityEngine
 
-    (tmp_path / "gone.py").mkdir()  # open() of a folder fails like an unreadable file (tests run as root)
-    res = check_one(SecurityEngine(SecuritySettings()), Target(str(tmp_path / "gone.py"), "gone.py", "python", 0))
+    (
+        tmp_path / "gone.py"
+    ).mkdir()  # open() of a folder fails like an unreadable file (tests run as root)
+    res = check_one(
+        SecurityEngine(SecuritySettings()),
+        Target(str(tmp_path / "gone.py"), "gone.py", "python", 0),
+    )
     assert res.skip is not None and res.skip.startswith("unreadable:")
 
 
 def test_gitignore_and_exclude_are_respected(tmp_path: Path, review_inproc) -> None:
-    write(tmp_path, {
-        ".gitignore": "generated/\n*.gen.py\n",
-        "src/.gitignore": "local.py\n",
-        "src/app.py": ONLY_MEDIUM,
-        "src/local.py": ONLY_MEDIUM,
-        "src/x.gen.py": ONLY_MEDIUM,
-        "generated/out.py": ONLY_MEDIUM,
-        "node_modules/pkg/a.py": ONLY_MEDIUM,
-        ".venv/lib.py": ONLY_MEDIUM,
-        "tools/run": "#!/usr/bin/env python3\n" + ONLY_MEDIUM,
-    })
+    write(
+        tmp_path,
+        {
+            ".gitignore": "generated/\n*.gen.py\n",
+            "src/.gitignore": "local.py\n",
+            "src/app.py": ONLY_MEDIUM,
+            "src/local.py": ONLY_MEDIUM,
+            "src/x.gen.py": ONLY_MEDIUM,
+            "generated/out.py": ONLY_MEDIUM,
+            "node_modules/pkg/a.py": ONLY_MEDIUM,
+            ".venv/lib.py": ONLY_MEDIUM,
+            "tools/run": "#!/usr/bin/env python3\n" + ONLY_MEDIUM,
+        },
+    )
     doc = review_inproc(["--format", "json", "--jobs", "1", "."], tmp_path).json()
     assert {p for p, _, _ in pairs(doc)} == {"src/app.py", "tools/run"}
     named = review_inproc(["--format", "json", "--jobs", "1", "src/local.py"], tmp_path).json()
-    assert {p for p, _, _ in pairs(named)} == {"src/local.py"}  # a file named on the command line is checked
+    assert {p for p, _, _ in pairs(named)} == {
+        "src/local.py"
+    }  # a file named on the command line is checked
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -91,3 +124,24 @@ def test_no_progress_bar_when_piped(tmp_path: Path, review_inproc, jobs: str) ->
     write(tmp_path, {"a.py": SAMPLE})
     res = review_inproc(["--format", "json", "--jobs", jobs, "."], tmp_path)
     assert res.err == ""
+
+
+def test_a_named_folder_that_git_ignores_is_still_reviewed(tmp_path: Path, review_inproc) -> None:
+    write(
+        tmp_path,
+        {
+            ".gitignore": "/versions/\n*.tmp.py\n",
+            "versions/lib/json/a.py": ONLY_MEDIUM,
+            "versions/lib/json/b.tmp.py": ONLY_MEDIUM,
+            "versions/lib/json/.gitignore": "skip.py\n",
+            "versions/lib/json/skip.py": ONLY_MEDIUM,
+        },
+    )
+    (tmp_path / ".git").mkdir()
+    doc = review_inproc(
+        ["--format", "json", "--jobs", "1", "--root", str(tmp_path), "versions/lib/json"], tmp_path
+    ).json()
+    assert {p for p, _, _ in pairs(doc)} == {"versions/lib/json/a.py", "versions/lib/json/b.tmp.py"}
+    assert (
+        review_inproc(["--format", "json", "--jobs", "1", "."], tmp_path).json()["findings"] == []
+    )

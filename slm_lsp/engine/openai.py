@@ -147,7 +147,8 @@ class OpenAIEngine:
             transport=transport,
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
             follow_redirects=False,
-            trust_env=False,
+            # A team server honours HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE; a loopback one never goes through a proxy.
+            trust_env=not _is_loopback(parts.hostname),
         )
         self.info = ModelInfo(
             path=self.endpoint, backend="openai", family=family, name=settings.name

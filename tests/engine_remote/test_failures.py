@@ -416,3 +416,66 @@ def test_count_tokens_never(fake, make_engine):
     engine = make_engine(fake.url, tokenize_remote="never")
     assert engine.count_tokens("abcdefg") == 2
     assert fake.requests == []
+
+
+def test_loopback_server_ignores_proxy_environment(fake, make_engine, monkeypatch):
+    dead = f"http://127.0.0.1:{free_port()}"
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(var, dead)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    fake.route("POST", "/v1/completions", fs.sse_completion(["direct"]))
+    assert make_engine(fake.url).generate(fim_prompt(), PARAMS, threading.Event()).text == "direct"
+
+
+@pytest.fixture
+def tls_fake(fake, tmp_path):
+    """``fake`` behind TLS with a self-signed certificate for 127.0.0.1."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert), str(key))
+    fake.socket = ctx.wrap_socket(fake.socket, server_side=True)
+    return fake, f"https://127.0.0.1:{fake.server_address[1]}"
+
+
+def test_tls_is_verified_by_default(tls_fake, make_engine):
+    fake, url = tls_fake
+    fake.route("POST", "/v1/completions", fs.sse_completion(["secure"]))
+    engine = make_engine(url, max_retries=2)
+    with pytest.raises(
+        EngineError,
+        match=r"^TLS verification of https://127.0.0.1:\d+ failed .*verify_tls = false only for a server you trust$",
+    ):
+        engine.generate(fim_prompt(), PARAMS, threading.Event())
+    assert "/v1/completions" not in fake.paths()
+    insecure = make_engine(url, verify_tls=False)
+    assert insecure.generate(fim_prompt(), PARAMS, threading.Event()).text == "secure"

@@ -48,6 +48,7 @@ from slm_lsp.engine.base import (
     Prompt,
     StopReason,
 )
+from slm_lsp.prompt.templates import Family, get_family
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,12 @@ class OpenAIEngine:
                 f"model.endpoint must be an http:// or https:// URL, got {_redact(settings.endpoint)!r}"
             )
         self.settings = settings
-        self.family = family
+        # The remote tokenizer cannot be inspected: ``auto`` means DeepSeek-Coder, as in ``loader``.
+        try:
+            #: The prompt template family (the completion pipeline builds prompts with it).
+            self.family: Family = get_family("deepseek" if family == "auto" else family)
+        except KeyError as exc:
+            raise EngineError(f"model.family: {exc.args[0]}") from None
         #: The endpoint as shown in messages: no user name or password.
         self.endpoint = _redact(settings.endpoint.strip()).rstrip("/")
         path = parts.path.rstrip("/")
@@ -151,7 +157,7 @@ class OpenAIEngine:
             trust_env=not _is_loopback(parts.hostname),
         )
         self.info = ModelInfo(
-            path=self.endpoint, backend="openai", family=family, name=settings.name
+            path=self.endpoint, backend="openai", family=self.family.name, name=settings.name
         )
         #: The last failure as one line (for status display); ``None`` after a success.
         self.last_error: str | None = None
@@ -249,7 +255,7 @@ class OpenAIEngine:
         self._client.close()
 
     def __repr__(self) -> str:
-        return f"OpenAIEngine(endpoint={self.endpoint!r}, family={self.family!r}, name={self.settings.name!r})"
+        return f"OpenAIEngine(endpoint={self.endpoint!r}, family={self.family.name!r}, name={self.settings.name!r})"
 
     # ------------------------------------------------------------------ probes (each once per engine)
     def _wants_infill(self) -> bool:

@@ -479,3 +479,12 @@ def test_tls_is_verified_by_default(tls_fake, make_engine):
     assert "/v1/completions" not in fake.paths()
     insecure = make_engine(url, verify_tls=False)
     assert insecure.generate(fim_prompt(), PARAMS, threading.Event()).text == "secure"
+
+
+def test_family_is_the_template_object(make_engine, fake):
+    engine = make_engine(fake.url, family="qwen")
+    assert engine.family.name == "qwen" and engine.family.is_fim
+    assert engine.info.family == "qwen"
+    assert make_engine(fake.url, family="auto").family.name == "deepseek"
+    with pytest.raises(EngineError, match="unknown model family 'nope'"):
+        make_engine(fake.url, family="nope")

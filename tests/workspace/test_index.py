@@ -119,3 +119,22 @@ def test_progress_callback(tmp_path: Path) -> None:
         progress=lambda done, total: calls.append((done, total))
     )
     assert calls[-1] == (3, 3)
+
+
+def test_no_lsp_imports_in_core_packages() -> None:
+    """workspace/ and context/ stay free of pygls and lsprotocol (the server wraps them)."""
+    import ast
+
+    base = Path(__file__).resolve().parents[2] / "slm_lsp"
+    for pkg in ("workspace", "context"):
+        for py in (base / pkg).glob("*.py"):
+            tree = ast.parse(py.read_text())
+            for node in ast.walk(tree):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                assert not any(n.split(".")[0] in ("pygls", "lsprotocol") for n in names), py

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: Lines the prompt window's start moves by: a stable start keeps the KV cache valid while typing.
 WINDOW_STEP_LINES = 16
+#: Attempts at shrinking a prompt that does not fit the model's context.
+MAX_FIT_ROUNDS = 6
 #: Temperature used for the extra alternatives of an invoked completion.
 ALTERNATIVE_TEMPERATURE = 0.7
 
@@ -161,6 +163,9 @@ class CompletionService:
         self.security = security
         self.repo_name = repo_name
         self.cache = CompletionCache(settings.completion.cache_size)
+        self._base: _Baseline | None = (
+            None  #: the last vetted document version (worker thread only)
+        )
 
     # ------------------------------------------------------------------ planning
     def plan(
@@ -250,6 +255,37 @@ class CompletionService:
             repo=self.repo_name,
         )
 
+    def fit(self, engine: Engine, plan: Plan) -> Prompt:
+        """The prompt for ``plan``, shrunk until it leaves room for ``max_tokens`` in the context.
+
+        Characters do not bound tokens (dense code costs more), so this measures: context snippets go
+        first, then the far ends of the prefix and suffix, whole lines at a time. ``plan`` is updated.
+        """
+        prompt = self.prompt_for(engine, plan)
+        n_ctx = engine.info.n_ctx
+        if not n_ctx:
+            return prompt
+        limit = n_ctx - self.settings.completion.max_tokens - 1
+        for _ in range(MAX_FIT_ROUNDS):
+            n = self._count_prompt(engine, prompt)
+            if n <= limit:
+                break
+            if plan.snippets:
+                plan.snippets = plan.snippets[: len(plan.snippets) // 2]
+            else:
+                keep = max(0.1, limit / n * 0.9)
+                plan.prefix = _keep_tail_lines(plan.prefix, int(len(plan.prefix) * keep))
+                plan.suffix = _keep_head_lines(plan.suffix, int(len(plan.suffix) * keep))
+            prompt = self.prompt_for(engine, plan)
+        return prompt
+
+    @staticmethod
+    def _count_prompt(engine: Engine, prompt: Prompt) -> int:
+        tokens_of = getattr(engine, "prompt_tokens", None)
+        if tokens_of is not None:
+            return len(tokens_of(prompt))
+        return engine.count_tokens(prompt.render())
+
     # ------------------------------------------------------------------ running (worker thread)
     def run(
         self,
@@ -264,7 +300,7 @@ class CompletionService:
         cancel = cancel or threading.Event()
         cs = self.settings.completion
         out = Outcome(plan=plan)
-        prompt = self.prompt_for(engine, plan)
+        prompt = self.fit(engine, plan)
         out.prompt = prompt
         tokens_of = getattr(engine, "prompt_tokens", None)
         base = GenerationParams(
@@ -332,23 +368,92 @@ class CompletionService:
     def vet(self, plan: Plan, text: str) -> tuple[str, str] | None:
         """None when ``text`` may be shown; else (``drop`` | ``label``, reason)."""
         doc = plan.doc
-        idx = TextIndex(doc.text)
-        cur = idx.offset(plan.line, plan.col)
-        new_text = doc.text[:cur] + text + doc.text[cur:]
-        if (
-            self.settings.completion.check_parse
-            and doc.language
-            and breaks_parse(doc.text, new_text, doc.language)
-        ):
+        base = self._baseline(doc)
+        cur = TextIndex(doc.text).offset(plan.line, plan.col)
+        if self.settings.completion.check_parse and base.breaks_parse(doc.text, cur, text):
             return ("drop", "the file parsed before and would not after")
         mode = self.settings.completion.secure_filter
         if mode != "off" and self.security is not None:
+            new_text = doc.text[:cur] + text + doc.text[cur:]
+            last = plan.line + text.count("\n")
             introduced = introduced_findings(
-                self.security, doc, new_text, plan.line, plan.line + text.count("\n")
+                self.security, doc, new_text, plan.line, last, base.findings(self.security, doc)
             )
             if introduced:
                 return ("drop" if mode == "drop" else "label", "; ".join(introduced))
         return None
+
+    def _baseline(self, doc: Document) -> _Baseline:
+        """What vetting compares against, computed once per document version."""
+        key = (doc.uri, doc.version, len(doc.text), hash(doc.text))
+        if self._base is None or self._base.key != key:
+            self._base = _Baseline(key, doc.language)
+        return self._base
+
+
+class _Baseline:
+    """A document's syntax tree and security findings before a suggestion is inserted."""
+
+    def __init__(self, key: tuple[Any, ...], language: str | None) -> None:
+        self.key = key
+        self.language = language
+        self._tree: Any = None
+        self._parsed = False
+        self._findings: set[tuple[str, int]] | None = None
+
+    def breaks_parse(self, text: str, offset: int, insert: str) -> bool:
+        """Whether inserting ``insert`` at ``offset`` turns a file that parsed into one that does not.
+
+        The document is parsed once; each candidate is an edit of a copy of that tree and an
+        incremental reparse, so big files cost milliseconds per suggestion.
+        """
+        if self.language is None:
+            return False
+        try:
+            parser = languages.parser(self.language)
+        except Exception:
+            return False
+        if not self._parsed:
+            self._parsed = True
+            tree = parser.parse(text.encode("utf-8", "surrogatepass"))
+            self._tree = None if tree.root_node.has_error else tree
+        if self._tree is None:
+            return False
+        before = text[:offset].encode("utf-8", "surrogatepass")
+        ins = insert.encode("utf-8", "surrogatepass")
+        row = before.count(b"\n")
+        col = len(before) - (before.rfind(b"\n") + 1)
+        nl = ins.count(b"\n")
+        end_point = (row + nl, (len(ins) - ins.rfind(b"\n") - 1) if nl else col + len(ins))
+        tree = self._tree.copy()
+        tree.edit(
+            len(before), len(before), len(before) + len(ins), (row, col), (row, col), end_point
+        )
+        new = before + ins + text[offset:].encode("utf-8", "surrogatepass")
+        return bool(parser.parse(new, tree).root_node.has_error)
+
+    def findings(self, security: SecurityEngine, doc: Document) -> set[tuple[str, int]]:
+        if self._findings is None:
+            self._findings = {
+                (f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)
+            }
+        return self._findings
+
+
+def _keep_tail_lines(text: str, chars: int) -> str:
+    """The last whole lines of ``text`` within ``chars`` characters."""
+    if len(text) <= chars:
+        return text
+    cut = text.find("\n", len(text) - chars)
+    return text[cut + 1 :] if cut >= 0 else text[len(text) - chars :]
+
+
+def _keep_head_lines(text: str, chars: int) -> str:
+    """The first whole lines of ``text`` within ``chars`` characters."""
+    if len(text) <= chars:
+        return text
+    cut = text.rfind("\n", 0, chars)
+    return text[: cut + 1] if cut >= 0 else text[:chars]
 
 
 def breaks_parse(old: str, new: str, language: str) -> bool:
@@ -363,21 +468,24 @@ def breaks_parse(old: str, new: str, language: str) -> bool:
 
 
 def introduced_findings(
-    security: SecurityEngine, doc: Document, new_text: str, first_line: int, last_line: int
+    security: SecurityEngine,
+    doc: Document,
+    new_text: str,
+    first_line: int,
+    last_line: int,
+    before: set[tuple[str, int]] | None = None,
 ) -> list[str]:
     """Security findings on the inserted lines of ``new_text`` that the document did not have."""
     try:
-        before = {
-            (f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)
-        }
-        shift = last_line - first_line
+        if before is None:
+            before = {
+                (f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)
+            }
         found = []
         for f in security.check(new_text, doc.path, doc.language):
             if first_line <= f.start_line <= last_line:
                 if (f.rule_id, f.start_line) not in before or f.start_line > first_line:
                     found.append(f"{f.rule_id}: {f.message}")
-            elif f.start_line > last_line and (f.rule_id, f.start_line - shift) not in before:
-                continue
         return found
     except Exception:  # a checker bug must not cost the user their completion
         log.exception("security check of a completion failed")

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from slm_lsp import __version__, languages
@@ -65,6 +67,20 @@ MODEL_KEYS = (
 )
 
 
+class SlmProtocol(LanguageServerProtocol):
+    """pygls's protocol, except that a request whose params cannot be read still gets an answer
+    (``InvalidParams``) instead of leaving the client waiting forever."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                log.warning("invalid params for %s (id %s)", data.get("method"), data.get("id"))
+                self._send_response(data["id"], error=exc.to_response_error())
+            raise
+
+
 class SlmServer(LanguageServer):
     """slm-lsp's LanguageServer; one per process."""
 
@@ -72,7 +88,10 @@ class SlmServer(LanguageServer):
         self, settings: Settings, base_layers: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
     ) -> None:
         super().__init__(
-            "slm-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental
+            "slm-lsp",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=SlmProtocol,
         )
         self.base_layers = base_layers
         self.settings = settings

@@ -36,12 +36,12 @@ def register(server: SlmServer) -> None:
                 opts.get(SECTION, opts) if isinstance(opts.get(SECTION), dict) else opts
             )
         ls.apply_settings()
+        ls.start_subsystems()  # before any didOpen: documents opened early get diagnostics too
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: SlmServer, params: lsp.InitializedParams) -> None:
         ls.loop = asyncio.get_running_loop()
         await pull_configuration(ls)
-        ls.start_subsystems()
         ls.start_model()
 
     @server.feature(lsp.SHUTDOWN)

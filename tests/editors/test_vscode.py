@@ -22,7 +22,9 @@ CONFIGS = {c["id"]: c["properties"] for c in PACKAGE["contributes"]["configurati
 
 
 def _sync_module() -> Any:
-    spec = importlib.util.spec_from_file_location("sync_settings", EXT / "scripts" / "sync_settings.py")
+    spec = importlib.util.spec_from_file_location(
+        "sync_settings", EXT / "scripts" / "sync_settings.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -39,17 +41,23 @@ def test_every_extension_setting_is_a_server_setting() -> None:
         assert entry["type"] == want["type"], key
         assert entry["default"] == want["default"], key
         assert entry.get("enum") == want.get("enum"), key
-        assert entry.get("minimum") == want.get("minimum") and entry.get("maximum") == want.get("maximum"), key
+        assert entry.get("minimum") == want.get("minimum") and entry.get("maximum") == want.get(
+            "maximum"
+        ), key
 
 
 def test_every_server_setting_is_offered() -> None:
     offered = {k.removeprefix("slm.") for k in CONFIGS["slm"]}
     missing = set(json_schema()["properties"]) - offered
-    assert not missing, f"run python editor-configs/vscode/scripts/sync_settings.py; missing: {sorted(missing)}"
+    assert not missing, (
+        f"run python editor-configs/vscode/scripts/sync_settings.py; missing: {sorted(missing)}"
+    )
 
 
 def test_package_json_is_what_the_sync_script_writes() -> None:
-    assert CONFIGS["slm"] == _sync_module().contributed_properties(json_schema()), "run python editor-configs/vscode/scripts/sync_settings.py"
+    assert CONFIGS["slm"] == _sync_module().contributed_properties(json_schema()), (
+        "run python editor-configs/vscode/scripts/sync_settings.py"
+    )
 
 
 def test_extension_only_settings_stay_out_of_the_server_section() -> None:
@@ -78,7 +86,15 @@ def test_lockfile_is_committed_and_pins_languageclient_9() -> None:
 def test_extension_type_checks(tmp_path: Path) -> None:
     work = tmp_path / "vscode"
     shutil.copytree(EXT, work, ignore=shutil.ignore_patterns("node_modules", "out", "*.vsix"))
-    ci = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=work, capture_output=True, text=True, timeout=600)
+    ci = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert ci.returncode == 0, ci.stdout[-3000:] + ci.stderr[-3000:]
-    tsc = subprocess.run(["npm", "run", "typecheck"], cwd=work, capture_output=True, text=True, timeout=300)
+    tsc = subprocess.run(
+        ["npm", "run", "typecheck"], cwd=work, capture_output=True, text=True, timeout=300
+    )
     assert tsc.returncode == 0, tsc.stdout[-5000:] + tsc.stderr[-3000:]

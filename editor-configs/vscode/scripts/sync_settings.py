@@ -25,7 +25,11 @@ def contributed_properties(schema: dict[str, Any]) -> dict[str, Any]:
     """The `slm.*` properties VS Code shows, one per server setting, with the same type, default and enum."""
     props: dict[str, Any] = {}
     for key, entry in schema["properties"].items():
-        item = {k: entry[k] for k in ("type", "default", "enum", "minimum", "maximum", "items") if k in entry}
+        item = {
+            k: entry[k]
+            for k in ("type", "default", "enum", "minimum", "maximum", "items")
+            if k in entry
+        }
         item["markdownDescription"] = entry.get("description", "")
         if key in LANGUAGE_OVERRIDABLE:
             item["scope"] = "language-overridable"

@@ -125,6 +125,16 @@ function M.statusline()
   return "slm: " .. state
 end
 
+--- Work-done progress in flight per client: client_id → token → { title, text }.
+local progress = {}
+
+local function progress_text(client_id)
+  for _, task in pairs(progress[client_id] or {}) do
+    return task.text
+  end
+  return ""
+end
+
 local function set_state(client_id, fields)
   local s = M.state[client_id] or { state = "starting", model = "", family = "" }
   for k, v in pairs(fields) do
@@ -235,6 +245,15 @@ local handlers = {
     end
     if result.state ~= "generating" then
       M.clear_ghost()
+    end
+    if result.state == "ready" or result.state == "failed" then
+      -- the model's $/progress "end" may arrive a little after its state
+      for token, task in pairs(progress[ctx.client_id] or {}) do
+        if task.title == "loading model" then
+          progress[ctx.client_id][token] = nil
+        end
+      end
+      fields.progress = progress_text(ctx.client_id)
     end
     set_state(ctx.client_id, fields)
     if result.state == "failed" then
@@ -541,17 +560,24 @@ function M.setup(opts)
       if not client or client.name ~= NAME then
         return
       end
+      local token = ev.data.params.token
       local value = ev.data.params.value or {}
+      local tasks = progress[client.id] or {}
+      progress[client.id] = tasks
       if value.kind == "end" then
-        set_state(client.id, { progress = "" })
+        tasks[token] = nil
       else
-        local title = (value.title or ""):gsub("^slm%-lsp: ", "")
-        local text = value.message and value.message ~= "" and value.message or title
-        if value.percentage then
-          text = ("%s %d%%"):format(text, value.percentage)
+        local task = tasks[token] or { title = "" }
+        if value.title then
+          task.title = value.title:gsub("^slm%-lsp: ", "")
         end
-        set_state(client.id, { progress = text })
+        task.text = value.message and value.message ~= "" and value.message or task.title
+        if value.percentage then
+          task.text = ("%s %d%%"):format(task.text, value.percentage)
+        end
+        tasks[token] = task
       end
+      set_state(client.id, { progress = progress_text(client.id) })
     end,
   })
   vim.api.nvim_create_autocmd({ "InsertLeave", "BufLeave" }, {

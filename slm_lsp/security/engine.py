@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +88,11 @@ class SecurityEngine:
         """Read and check a file: (findings, None) or ([], why it was skipped)."""
         if self.is_excluded(path):
             return [], "excluded"
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block open()
+                return [], "not a regular file"
+        except OSError as exc:
+            return [], f"unreadable: {exc.strerror or exc}"
         lang = self._language_for(path, None, None)
         if lang is None:
             try:

@@ -90,3 +90,13 @@ def test_engine_pickles_and_runs_in_processes() -> None:
 
 def _count(text: str) -> int:
     return len(SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"])).check(text, "a.py"))
+
+
+def test_fifo_is_skipped_not_blocking(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from slm_lsp.security.engine import SecurityEngine
+
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)
+    assert SecurityEngine().check_file(str(fifo)) == ([], "not a regular file")

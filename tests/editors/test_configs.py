@@ -13,7 +13,8 @@ import pytest
 import tomllib
 
 from slm_lsp.config import json_schema
-from tests.editors.conftest import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 CONFIGS = REPO / "editor-configs"
 SERVER_KEYS = set(json_schema()["properties"])

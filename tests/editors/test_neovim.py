@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.editors.conftest import PLUGIN, REPO
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = REPO / "editor-configs" / "neovim"
 
 SCRIPT = Path(__file__).with_name("nvim_e2e.lua")
 HELLO = "import os\n\n# say hello to \nprint(os.getcwd())\n"

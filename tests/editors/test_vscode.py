@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from slm_lsp.config import json_schema
-from tests.editors.conftest import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 EXT = REPO / "editor-configs" / "vscode"
 PACKAGE = json.loads((EXT / "package.json").read_text())

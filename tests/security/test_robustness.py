@@ -57,7 +57,7 @@ def test_check_file_skip_reasons(tmp_path) -> None:
     assert e.check_file(str(tmp_path / "big.py")) == ([], "too large")
     assert e.check_file(str(tmp_path / "notes.txt")) == ([], "unknown language")
     assert e.check_file(str(tmp_path / "missing.py"))[1].startswith("unreadable")
-    assert e.check_file(str(tmp_path))[1].startswith("unreadable")
+    assert e.check_file(str(tmp_path)) == ([], "not a regular file")
     findings, why = e.check_file(str(tmp_path / "bad.py"))
     assert why is None and [(f.rule_id, f.start_line) for f in findings] == [("PY-B307", 1)]
     findings, why = e.check_file(str(tmp_path / "script"))

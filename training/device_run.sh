@@ -10,6 +10,7 @@ CORPUS_MB=${CORPUS_MB:-500}    # cap on kept source
 PY=${PY:-python3}
 OUT=${OUT:?set OUT}
 RUN=${RUN:-/tmp/slm-run}
+TOKENIZER=${TOKENIZER:-}       # reuse a tokenizer.json instead of training one
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=true
 if ls .device/whl/*.whl >/dev/null 2>&1 && ! $PY -c "import gguf" 2>/dev/null; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .device/whl/*.whl || exit 1
@@ -19,7 +20,7 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null; nproc; $PY -c "import torch,sys;print('torch',torch.__version__,'python',sys.version.split()[0])"; } > "$RUN.hw.txt" 2>&1
 cat "$RUN.hw.txt"
 $PY -m slm_lsp.train.cli train --preset "$PRESET" --out "$RUN" --time-budget "$TRAIN_S" --total-budget "$TOTAL_S" \
-  --max-corpus-mb "$CORPUS_MB" --ftype q8_0 --name slm-fim-40m --quiet 2>&1 | tee "$OUT/log.txt"
+  --max-corpus-mb "$CORPUS_MB" --ftype q8_0 --name slm-fim-40m --quiet ${TOKENIZER:+--tokenizer "$TOKENIZER"} 2>&1 | tee "$OUT/log.txt"
 rc=$?
 cp "$RUN.hw.txt" "$RUN/hardware.txt"
 $PY - "$RUN" "$OUT" <<'PYEOF'

@@ -140,6 +140,12 @@ class FIMConfig:
     """Of those, the fraction in suffix-prefix-middle order (the rest prefix-suffix-middle)."""
     seed: int = 0
     """Seed for span choice."""
+    max_fim_chars: int = 2048
+    """A file chosen for FIM is first cut at line ends into pieces of 256..max_fim_chars characters, each its own FIM example, so that prefix end, suffix and middle fit in one training window."""
+    min_fim_chars: int = 256
+    """Smallest target piece size (the last piece of a file may be shorter)."""
+    header_rate: float = 0.5
+    """Fraction of FIM pieces headed by `<file_sep>path` (the rest start with `<fim_prefix>`, as prompts do)."""
 
 
 @dataclass(frozen=True)

@@ -62,22 +62,48 @@ def spm_plan(split: FIMSplit) -> list[str | int]:
     ]
 
 
+def fim_pieces(text: str, rng: random.Random, cfg: FIMConfig) -> list[str]:
+    """Cuts a text at line ends into pieces of about min_fim_chars..max_fim_chars characters."""
+    pieces: list[str] = []
+    start = 0
+    while start < len(text):
+        target = rng.randint(cfg.min_fim_chars, max(cfg.min_fim_chars, cfg.max_fim_chars))
+        end = start + target
+        if end >= len(text):
+            pieces.append(text[start:])
+            break
+        nl = text.rfind("\n", start, end)
+        end = nl + 1 if nl > start else end
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
 def document_plan(
     text: str, rng: random.Random, cfg: FIMConfig, path: str | None = None
 ) -> tuple[list[str | int], str]:
-    """One document as texts to tokenize and special ids between them, ending in EOS (optionally headed by `<file_sep>path`), and its kind ('plain', 'psm' or 'spm')."""
-    head: list[str | int] = [special_id(FILE_SEP), path + "\n"] if path else []
-    kind = "plain"
-    body: list[str | int]
-    if rng.random() < cfg.fim_rate:
-        split = random_split(text, rng)
+    """One document as texts to tokenize and special ids between them, and its kind ('plain', 'psm', 'spm' or 'fim' when pieces of both).
+
+    A plain document is `<file_sep>path\n` + text + EOS. A FIM document is cut into pieces
+    (fim_pieces), each an example ending in EOS, some headed by `<file_sep>path`.
+    """
+    if rng.random() >= cfg.fim_rate:
+        head: list[str | int] = [special_id(FILE_SEP), path + "\n"] if path else []
+        return [*head, text, special_id(EOS_TOKEN)], "plain"
+    plan: list[str | int] = []
+    kinds = set()
+    for piece in fim_pieces(text, rng, cfg):
+        if path and rng.random() < cfg.header_rate:
+            plan += [special_id(FILE_SEP), path + "\n"]
+        split = random_split(piece, rng)
         if rng.random() < cfg.spm_rate:
-            kind, body = "spm", spm_plan(split)
+            kinds.add("spm")
+            plan += spm_plan(split)
         else:
-            kind, body = "psm", psm_plan(split)
-    else:
-        body = [text]
-    return [*head, *body, special_id(EOS_TOKEN)], kind
+            kinds.add("psm")
+            plan += psm_plan(split)
+        plan.append(special_id(EOS_TOKEN))
+    return plan, kinds.pop() if len(kinds) == 1 else "fim"
 
 
 def realise(plan: Sequence[str | int], encode: Encode) -> list[int]:

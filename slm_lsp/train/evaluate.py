@@ -1,0 +1,357 @@
+"""Measures infilling quality of any GGUF model through llama-cpp-python: held-out single-line, multi-line and random-span tasks, exact match and edit similarity, FIM or prefix-only prompting, and CPU speed.
+
+Reusable: `make_tasks(texts)` builds tasks from any source texts, `evaluate_model(path, tasks)` returns
+metrics. `python -m slm_lsp.train.evaluate --model A.gguf --model B.gguf` prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sysconfig
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from slm_lsp.train.corpus import CorpusConfig, filter_reason, in_eval_split
+
+PREFIX_CHARS = 1500
+"""Characters of the file before the hole given to the model."""
+SUFFIX_CHARS = 600
+"""Characters after the hole given to FIM models."""
+MAX_NEW_TOKENS = {"single_line": 48, "multi_line": 128, "random_span": 96}
+"""Generation limit per task kind."""
+TASKS_PER_KIND = 60
+"""Default number of tasks of each kind."""
+MIN_LINE_CHARS = 8
+"""A single-line target has at least this many non-blank characters."""
+EXCLUDED_STDLIB = (
+    "site-packages",
+    "dist-packages",
+    "distutils",
+    "lib2to3",
+    "idlelib",
+    "turtledemo",
+)
+"""Standard-library folders not used for tasks (copies of distutils live in setuptools; the rest is not library code)."""
+N_CTX = 2048
+"""Context size the models are loaded with."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One hole to fill: the model sees prefix (and suffix) and should write middle."""
+
+    kind: str
+    prefix: str
+    middle: str
+    suffix: str
+    source: str = ""
+
+
+@dataclass
+class KindMetrics:
+    n: int = 0
+    exact: float = 0.0
+    edit_sim: float = 0.0
+
+
+@dataclass
+class Metrics:
+    """Scores of one model in one prompting mode."""
+
+    model: str
+    mode: str
+    by_kind: dict[str, KindMetrics] = field(default_factory=dict)
+    overall: KindMetrics = field(default_factory=KindMetrics)
+    seconds: float = 0.0
+    generated_tokens: int = 0
+    prompt_tokens: int = 0
+    examples: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+def heldout_stdlib_texts(cfg: CorpusConfig | None = None) -> list[tuple[str, str]]:
+    """(key, text) of this Python's standard-library files in the held-out split (never trained on)."""
+    cfg = cfg or CorpusConfig()
+    root = Path(sysconfig.get_paths()["stdlib"])
+    out: list[tuple[str, str]] = []
+    for p in sorted(root.rglob("*.py")):
+        key = p.relative_to(root).as_posix()
+        if key.split("/", 1)[0] in EXCLUDED_STDLIB or "__pycache__" in key:
+            continue
+        if not in_eval_split(key, cfg):
+            continue
+        reason, text = filter_reason(p.name, p.read_bytes(), cfg)
+        if reason is None:
+            out.append((key, text))
+    return out
+
+
+def _window(text: str, start: int, end: int) -> tuple[str, str]:
+    return text[max(0, start - PREFIX_CHARS) : start], text[end : end + SUFFIX_CHARS]
+
+
+def make_tasks(
+    texts: Sequence[tuple[str, str]], per_kind: int = TASKS_PER_KIND, seed: int = 0
+) -> list[Task]:
+    """Single-line, multi-line (2–5 lines) and random-span holes cut from (name, text) pairs."""
+    rng = random.Random(seed)
+    tasks: list[Task] = []
+    pool = [t for t in texts if t[1].count("\n") >= 10]
+    if not pool:
+        return tasks
+    for kind in ("single_line", "multi_line", "random_span"):
+        made, tries = 0, 0
+        while made < per_kind and tries < per_kind * 50:
+            tries += 1
+            name, text = rng.choice(pool)
+            lines = text.split("\n")
+            starts = [0]
+            for line in lines[:-1]:
+                starts.append(starts[-1] + len(line) + 1)
+            if kind == "random_span":
+                length = rng.randint(10, 200)
+                a = rng.randint(0, max(0, len(text) - length))
+                b = a + length
+            else:
+                n = 1 if kind == "single_line" else rng.randint(2, 5)
+                i = rng.randrange(0, max(1, len(lines) - n))
+                block = lines[i : i + n]
+                if len(block[0].strip()) < MIN_LINE_CHARS or any(not ln.strip() for ln in block):
+                    continue
+                indent = len(block[0]) - len(block[0].lstrip())
+                a = starts[i] + indent
+                b = starts[i + n - 1] + len(lines[i + n - 1])
+            middle = text[a:b]
+            if not middle.strip():
+                continue
+            prefix, suffix = _window(text, a, b)
+            tasks.append(Task(kind, prefix, middle, suffix, name))
+            made += 1
+    return tasks
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+def levenshtein(a: str, b: str) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def edit_similarity(pred: str, target: str) -> float:
+    """1 − Levenshtein distance / longer length (1.0 for identical strings)."""
+    if not pred and not target:
+        return 1.0
+    return 1.0 - levenshtein(pred, target) / max(len(pred), len(target))
+
+
+def trim(pred: str, task: Task) -> str:
+    """The same post-processing for every model: a single line stops at the newline; longer holes keep as many lines as the target has."""
+    keep = task.middle.count("\n") + 1
+    return "\n".join(pred.split("\n")[:keep])
+
+
+# ----------------------------------------------------------------------------- running
+
+
+class Runner:
+    """One loaded GGUF model that fills holes greedily."""
+
+    def __init__(self, model_path: Path | str, n_threads: int | None = None) -> None:
+        import llama_cpp
+
+        self.llama_cpp = llama_cpp
+        self.path = Path(model_path)
+        self.llm = llama_cpp.Llama(
+            str(model_path), n_ctx=N_CTX, verbose=False, n_threads=n_threads, logits_all=False
+        )
+        self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        v = self.vocab
+        ids = (
+            llama_cpp.llama_vocab_fim_pre(v),
+            llama_cpp.llama_vocab_fim_suf(v),
+            llama_cpp.llama_vocab_fim_mid(v),
+        )
+        self.fim_ids: tuple[int, int, int] | None = ids if min(ids) >= 0 else None
+        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(v))
+        self.bos = llama_cpp.llama_vocab_bos(v)
+        self.n_ctx_train = self.llm.n_ctx()
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) if text else []
+
+    def piece(self, token: int) -> bytes:
+        buf = self.llama_cpp.ctypes.create_string_buffer(256)
+        n = self.llama_cpp.llama_token_to_piece(self.vocab, token, buf, 256, 0, False)
+        return buf.raw[: max(0, n)]
+
+    def prompt(self, task: Task, mode: str) -> list[int]:
+        head = [self.bos] if self.add_bos and self.bos >= 0 else []
+        if mode == "fim":
+            if self.fim_ids is None:
+                raise ValueError(f"{self.path.name} has no FIM tokens")
+            pre, suf, mid = self.fim_ids
+            return (
+                head
+                + [pre]
+                + self.tokenize(task.prefix)
+                + [suf]
+                + self.tokenize(task.suffix)
+                + [mid]
+            )
+        return head + self.tokenize(task.prefix)
+
+    def fill(self, task: Task, mode: str) -> tuple[str, int, int]:
+        """The model's middle (trimmed), prompt tokens and generated tokens."""
+        tokens = self.prompt(task, mode)
+        limit = MAX_NEW_TOKENS.get(task.kind, 96)
+        tokens = tokens[-(N_CTX - limit - 1) :]
+        out = b""
+        n = 0
+        lines_wanted = task.middle.count("\n") + 1
+        for tok in self.llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True):
+            if self.llama_cpp.llama_vocab_is_eog(self.vocab, tok):
+                break
+            out += self.piece(tok)
+            n += 1
+            if n >= limit or out.count(b"\n") >= lines_wanted:
+                break
+        return trim(out.decode("utf-8", errors="replace"), task), len(tokens), n
+
+
+def evaluate_model(
+    model_path: Path | str,
+    tasks: Sequence[Task],
+    mode: str = "auto",
+    n_threads: int | None = None,
+    keep_examples: int = 3,
+) -> Metrics:
+    """Fills every task with one model; mode 'fim', 'prefix' or 'auto' (FIM when the model has FIM tokens)."""
+    runner = Runner(model_path, n_threads=n_threads)
+    if mode == "auto":
+        mode = "fim" if runner.fim_ids else "prefix"
+    m = Metrics(model=Path(model_path).name, mode=mode)
+    t0 = time.perf_counter()
+    for task in tasks:
+        pred, n_prompt, n_gen = runner.fill(task, mode)
+        m.prompt_tokens += n_prompt
+        m.generated_tokens += n_gen
+        exact = float(pred.rstrip() == task.middle.rstrip())
+        sim = edit_similarity(pred, task.middle)
+        for km in (m.by_kind.setdefault(task.kind, KindMetrics()), m.overall):
+            km.n += 1
+            km.exact += exact
+            km.edit_sim += sim
+        if len(m.examples) < keep_examples and task.kind == "single_line":
+            m.examples.append({"target": task.middle, "prediction": pred})
+    m.seconds = time.perf_counter() - t0
+    for km in (*m.by_kind.values(), m.overall):
+        if km.n:
+            km.exact /= km.n
+            km.edit_sim /= km.n
+    return m
+
+
+def measure_speed(
+    model_path: Path | str,
+    prompt_tokens: int = 512,
+    gen_tokens: int = 64,
+    n_threads: int | None = None,
+) -> dict[str, float]:
+    """Prompt and generation tokens per second on this machine (greedy, cold cache)."""
+    runner = Runner(model_path, n_threads=n_threads)
+    n_vocab = runner.llm.n_vocab()
+    prompt = [(i * 7919) % (n_vocab - 300) + 200 for i in range(prompt_tokens)]
+    llm = runner.llm
+    llm.reset()
+    t = time.perf_counter()
+    llm.eval(prompt)
+    t_prompt = time.perf_counter() - t
+    t = time.perf_counter()
+    n = 0
+    for _ in llm.generate(prompt, top_k=1, temp=0.0, reset=False):
+        n += 1
+        if n >= gen_tokens:
+            break
+    t_gen = time.perf_counter() - t
+    return {"prompt_tok_s": prompt_tokens / t_prompt, "gen_tok_s": n / t_gen}
+
+
+def markdown_table(results: Sequence[Metrics]) -> str:
+    kinds = ["single_line", "multi_line", "random_span"]
+    head = (
+        "| model | prompt | "
+        + " | ".join(f"{k} EM / ES" for k in kinds)
+        + " | overall EM / ES | s/task |"
+    )
+    rows = [head, "|" + " --- |" * (len(kinds) + 4)]
+    for r in results:
+        cells = []
+        for k in [*kinds, "overall"]:
+            km = r.overall if k == "overall" else r.by_kind.get(k, KindMetrics())
+            cells.append(f"{km.exact:.3f} / {km.edit_sim:.3f}")
+        per = r.seconds / max(1, r.overall.n)
+        rows.append(f"| {r.model} | {r.mode} | " + " | ".join(cells) + f" | {per:.2f} |")
+    return "\n".join(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        help="GGUF path, optionally PATH:mode (fim|prefix|auto)",
+    )
+    ap.add_argument("--per-kind", type=int, default=TASKS_PER_KIND)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--speed", action="store_true", help="also measure tokens/s")
+    ap.add_argument("--json", type=Path, default=None, help="write all metrics here")
+    args = ap.parse_args(argv)
+    texts = heldout_stdlib_texts()
+    tasks = make_tasks(texts, args.per_kind, args.seed)
+    print(f"{len(tasks)} tasks from {len(texts)} held-out standard-library files")
+    results = []
+    speeds = {}
+    for spec in args.model:
+        path, _, mode = spec.partition(":")
+        results.append(evaluate_model(path, tasks, mode or "auto", n_threads=args.threads))
+        print(markdown_table(results[-1:]).split("\n")[-1], flush=True)
+        if args.speed and Path(path).name not in speeds:
+            speeds[Path(path).name] = measure_speed(path, n_threads=args.threads)
+    print(markdown_table(results))
+    for name, s in speeds.items():
+        print(
+            f"{name}: prompt {s['prompt_tok_s']:.0f} tok/s, generation {s['gen_tok_s']:.0f} tok/s"
+        )
+    if args.json:
+        import json
+
+        args.json.write_text(
+            json.dumps(
+                {"results": [r.to_dict() for r in results], "speed": speeds, "n_tasks": len(tasks)},
+                indent=1,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

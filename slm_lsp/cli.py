@@ -288,7 +288,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
         from slm_lsp.security.engine import SecurityEngine
 
         security = SecurityEngine(settings.security)
-    service = CompletionService(settings, retriever, security, repo_name=root.name)
+    service = CompletionService(settings, retriever, security, repo_name=root.name, root=str(root))
     engine = load_engine(settings.model)
     try:
         doc = Document(

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,11 +157,13 @@ class CompletionService:
         retriever: ContextRetriever | None = None,
         security: SecurityEngine | None = None,
         repo_name: str = "",
+        root: str | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.security = security
         self.repo_name = repo_name
+        self.root = root  #: workspace root: prompt headers name files relative to it
         self.cache = CompletionCache(settings.completion.cache_size)
         self._base: _Baseline | None = (
             None  #: the last vetted document version (worker thread only)
@@ -251,7 +253,7 @@ class CompletionService:
             suffix=plan.suffix if family.is_fim else "",
             path=rel,
             comment=comment,
-            snippets=plan.snippets,
+            snippets=[replace(sn, path=relative_path(sn.path, self.root)) for sn in plan.snippets],
             repo=self.repo_name,
         )
 

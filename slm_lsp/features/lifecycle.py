@@ -30,6 +30,9 @@ def register(server: SlmServer) -> None:
         elif params.root_path:
             root = params.root_path
         ls.root = Path(root) if root else None
+        if ls.root is not None:
+            ls.completion.root = str(ls.root)
+            ls.completion.repo_name = ls.root.name
         opts = params.initialization_options
         if isinstance(opts, dict):
             ls.editor_layers[0] = (

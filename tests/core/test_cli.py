@@ -149,3 +149,43 @@ def test_default_model_completes_python_that_parses(
     lines[2] = lines[2] + completion
     tree = languages.parser("python").parse("\n".join(lines).encode())
     assert not tree.root_node.has_error, completion
+
+
+def test_cross_file_context_holds_the_callee_signature_and_no_secrets(
+    tmp_path: Path, tiny_model_path: Path
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "geometry.py").write_text(
+        'def polygon_area(points: list[tuple[float, float]], *, absolute: bool = True) -> float:\n    """Area of a simple polygon."""\n    return 0.0\n'
+    )
+    token = "ghp_" + "abcdefghijklmnopqrstuvwxyz0123456789"
+    (tmp_path / ".env").write_text(f"GITHUB_TOKEN={token}\n")
+    (tmp_path / "settings.py").write_text(
+        f'API_TOKEN = "{token}"\n\ndef polygon_helper():\n    return API_TOKEN\n'
+    )
+    app = tmp_path / "app.py"
+    app.write_text(
+        "from geometry import polygon_area\nfrom settings import polygon_helper\n\nprint(polygon_area(\n"
+    )
+    res = run(
+        "complete",
+        f"{app}:4:20",
+        "--model",
+        str(tiny_model_path),
+        "--json",
+        "--set",
+        "completion.max_tokens=2",
+    )
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    prompt = data["prompt"]
+    assert (
+        "# geometry.py\ndef polygon_area(points: list[tuple[float, float]], *, absolute: bool = True) -> float:"
+        in prompt
+    )
+    assert prompt.index("# geometry.py") < prompt.index("# app.py") < prompt.index("<｜fim▁hole｜>")
+    assert any(
+        c["path"] == str(tmp_path / "geometry.py") or c["path"].endswith("geometry.py")
+        for c in data["context"]
+    )
+    assert token not in prompt and str(tmp_path) not in prompt

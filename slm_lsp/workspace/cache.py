@@ -66,14 +66,18 @@ def save(path: Path, root: Path, records: list[FileRecord], max_depth: int) -> N
     """Write the cache atomically (a temporary file renamed over the old one); log and go on on failure."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = msgpack.packb(
-            {"header": _header(root, max_depth), "files": [list(r) for r in records]},
-            use_bin_type=True,
-        )
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
+            # streamed record by record (the same bytes as packing one map, without a second copy in memory)
+            packer = msgpack.Packer(use_bin_type=True)
+            with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+                fh.write(packer.pack_map_header(2))
+                fh.write(packer.pack("header"))
+                fh.write(packer.pack(_header(root, max_depth)))
+                fh.write(packer.pack("files"))
+                fh.write(packer.pack_array_header(len(records)))
+                for r in records:
+                    fh.write(packer.pack(list(r)))
             os.replace(tmp, path)
         except BaseException:
             try:

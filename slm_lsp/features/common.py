@@ -27,6 +27,7 @@ async def complete(
     alternatives: int,
     automatic: bool,
     on_suggestion: Callable[[str], None] | None = None,
+    work_done_token: lsp.ProgressToken | None = None,
 ) -> Outcome | None:
     """Run the pipeline for a request; None when there is nothing to offer (no model yet, unknown document, cancelled...)."""
     settings = ls.settings
@@ -85,11 +86,19 @@ async def complete(
         )
 
     future = worker.submit(uri, job)
+    if work_done_token is not None:
+        ls.work_done_progress.begin(
+            work_done_token,
+            lsp.WorkDoneProgressBegin(title="slm-lsp: generating", cancellable=False),
+        )
     ls.notify_threadsafe("slm/status", {"state": "generating", "uri": uri})
+    ended = "failed"
     try:
         outcome = await asyncio.wrap_future(future)
+        ended = "done"
     except asyncio.CancelledError:
         worker.cancel(future)
+        ended = "cancelled"
         ls.notify_threadsafe("slm/status", {"state": "ready", "cancelled": True})
         raise
     except EngineError as exc:
@@ -98,6 +107,9 @@ async def complete(
     except Exception:
         log.exception("completion failed")
         return None
+    finally:
+        if work_done_token is not None:
+            ls.work_done_progress.end(work_done_token, lsp.WorkDoneProgressEnd(message=ended))
     ls.last_latency_ms = (time.perf_counter() - t0) * 1000
     status = {"state": "ready", "latency_ms": round(ls.last_latency_ms, 1)}
     if outcome is not None and outcome.generations:

@@ -17,6 +17,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from slm_lsp.server import SlmServer
 
 
+def _documentation(ls: SlmServer, text: str) -> lsp.MarkupContent | str:
+    """The full suggestion, as Markdown where the client renders it, else plain text."""
+    td = ls.client_capabilities.text_document
+    item = td.completion.completion_item if td and td.completion else None
+    formats = (item.documentation_format if item else None) or []
+    if lsp.MarkupKind.Markdown in formats:
+        return lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=f"```\n{text}\n```")
+    return text
+
+
 def _item(ls: SlmServer, params: lsp.CompletionParams, text: str, rank: int) -> lsp.CompletionItem:
     first = text.split("\n", 1)[0].strip() or text.strip().split("\n", 1)[0]
     label = first if len(first) <= 60 else first[:57] + "..."
@@ -25,7 +35,7 @@ def _item(ls: SlmServer, params: lsp.CompletionParams, text: str, rank: int) -> 
         label=label or "…",
         kind=lsp.CompletionItemKind.Text,
         detail="slm-lsp (local model)",
-        documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=f"```\n{text}\n```"),
+        documentation=_documentation(ls, text),
         sort_text=f"0000{rank}",
         filter_text=None,
         preselect=rank == 0,
@@ -63,6 +73,7 @@ def register(server: SlmServer) -> None:
             alternatives=n,
             automatic=not invoked,
             on_suggestion=on_suggestion,
+            work_done_token=params.work_done_token,
         )
         if outcome is None or not outcome.suggestions:
             return None

@@ -20,7 +20,12 @@ def register(server: SlmServer) -> None:
         automatic = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Automatic
         n = 1 if automatic else ls.settings.completion.alternatives
         outcome = await common.complete(
-            ls, params.text_document.uri, params.position, alternatives=n, automatic=automatic
+            ls,
+            params.text_document.uri,
+            params.position,
+            alternatives=n,
+            automatic=automatic,
+            work_done_token=params.work_done_token,
         )
         if outcome is None or not outcome.suggestions:
             return None

@@ -188,3 +188,11 @@ def test_generation_timings_are_reported(engine: LlamaEngine) -> None:
     t = gen.timings()
     assert t["prompt_tokens"] == len(gen.prompt_tokens) and t["generated_tokens"] == 4
     assert 0 <= t["prompt_ms"] + t["generation_ms"] <= wall + 1
+
+
+def test_model_too_large_for_memory(tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import slm_lsp.engine.llama as llama_mod
+
+    monkeypatch.setattr(llama_mod, "_available_memory", lambda: 1024)
+    with pytest.raises(EngineError, match="needs about .* GiB but only .* GiB of memory is free"):
+        LlamaEngine(tiny_model_path)

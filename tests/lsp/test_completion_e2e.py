@@ -210,3 +210,25 @@ async def test_invalid_setting_is_reported_and_defaults_used(
     )
     await wait_ready(client)
     assert any("completion.max_tokens" in m.message for m in client.messages)
+
+
+async def test_work_done_progress_while_generating(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
+    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 4, "secureFilter": "off", "checkParse": False}})
+    await wait_ready(client)
+    uri = open_doc(client, workspace / "p.py", "value = \n")
+    token = "gen-1"
+    client.progress_reports.setdefault(token, [])
+    await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=0, character=8),
+            context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked),
+            work_done_token=token,
+        )
+    )
+    for _ in range(100):
+        if len(client.progress_reports[token]) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    kinds = [type(r).__name__ for r in client.progress_reports[token]]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"

@@ -134,8 +134,11 @@ class LlamaEngine:
         self.load_seconds = time.perf_counter() - t0
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._special_cache: dict[str, int | None] = {}
-        self._abort = threading.Event()
-        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self._abort.is_set())
+        #: the running request's cancel event, read by llama.cpp between compute steps
+        self._cancel: threading.Event | None = None
+        self._abort_cb = llama_cpp.ggml_abort_callback(
+            lambda _data: self._cancel is not None and self._cancel.is_set()
+        )
         llama_cpp.llama_set_abort_callback(self.llm.ctx, self._abort_cb, None)
 
         fim_ids = {}
@@ -266,7 +269,7 @@ class LlamaEngine:
             gen.stop_reason = "cancelled"
             return gen
         self.llm.set_seed(params.seed)
-        watcher = _CancelBridge(cancel, self._abort)
+        self._cancel = cancel
         pending = b""
         t0 = time.perf_counter()
         t_first: float | None = None
@@ -313,8 +316,7 @@ class LlamaEngine:
             else:
                 raise EngineError(f"llama.cpp failed while generating: {exc}") from None
         finally:
-            watcher.close()
-            self._abort.clear()
+            self._cancel = None
         t1 = time.perf_counter()
         if pending:
             gen.text += pending.decode("utf-8", errors="ignore")
@@ -335,24 +337,6 @@ class LlamaEngine:
         if llm is not None:
             llm.close()
             self.llm = None  # type: ignore[assignment]
-
-
-class _CancelBridge:
-    """Forward a request's cancel event to the engine's abort flag (checked by llama.cpp between batches)."""
-
-    def __init__(self, cancel: threading.Event, abort: threading.Event) -> None:
-        self._cancel, self._abort, self._done = cancel, abort, threading.Event()
-        self._thread = threading.Thread(target=self._run, name="slm-cancel-bridge", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._done.is_set():
-            if self._cancel.wait(0.02):
-                self._abort.set()
-                return
-
-    def close(self) -> None:
-        self._done.set()
 
 
 def _decode_complete(data: bytes) -> str | None:

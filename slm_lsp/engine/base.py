@@ -60,10 +60,33 @@ class Prompt:
         str, ...
     ] = ()  #: control tokens (by text) that end generation, besides the model's own
     stop_text: tuple[str, ...] = ()  #: plain-text stop sequences
+    specials: tuple[
+        str, ...
+    ] = ()  #: every control-token spelling of the family (defused in file text)
 
-    def render(self) -> str:
-        """The prompt as one string, control tokens spelled out (what a remote server receives)."""
-        return "".join(p.text for p in self.parts)
+    def render(self, defuse: bool = False) -> str:
+        """The prompt as one string, control tokens spelled out.
+
+        ``defuse``: break control-token spellings inside file text (a zero-width space after their
+        first character), so that a server tokenizing the string cannot read them as control tokens —
+        what the in-process backend gets by tokenizing file text with special tokens disabled.
+        """
+        return "".join(
+            defuse_text(p.text, self.specials) if defuse and p.kind == "text" else p.text
+            for p in self.parts
+        )
+
+
+#: Inserted into control-token spellings found in file text sent as a string.
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def defuse_text(text: str, specials: tuple[str, ...]) -> str:
+    """``text`` with every spelling in ``specials`` broken by a zero-width space."""
+    for tok in specials:
+        if tok and tok in text:
+            text = text.replace(tok, tok[0] + ZERO_WIDTH_SPACE + tok[1:])
+    return text
 
 
 @dataclass(frozen=True)

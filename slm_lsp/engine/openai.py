@@ -47,6 +47,7 @@ from slm_lsp.engine.base import (
     ModelInfo,
     Prompt,
     StopReason,
+    defuse_text,
 )
 from slm_lsp.prompt.templates import Family, get_family
 
@@ -365,7 +366,7 @@ class OpenAIEngine:
         self, prompt: Prompt, params: GenerationParams
     ) -> tuple[str, dict[str, Any]]:
         body: dict[str, Any] = {
-            "prompt": prompt.render(),
+            "prompt": prompt.render(defuse=True),
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
@@ -386,9 +387,12 @@ class OpenAIEngine:
         fim = prompt.fim
         assert fim is not None  # checked by the caller
         body: dict[str, Any] = {
-            "input_prefix": fim.prefix,
-            "input_suffix": fim.suffix,
-            "input_extra": [{"filename": s.path, "text": s.text} for s in fim.snippets],
+            "input_prefix": defuse_text(fim.prefix, prompt.specials),
+            "input_suffix": defuse_text(fim.suffix, prompt.specials),
+            "input_extra": [
+                {"filename": s.path, "text": defuse_text(s.text, prompt.specials)}
+                for s in fim.snippets
+            ],
             "n_predict": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,

@@ -23,6 +23,27 @@ else:  # pragma: no cover
 
 FAMILIES_FILE = Path(__file__).with_name("families.toml")
 SLOTS = ("$prefix", "$suffix", "$context", "$current_file")
+#: Control-token spellings of every family, defused in file text sent to a remote server as a string.
+COMMON_CONTROL_TOKENS = (
+    "<｜fim▁begin｜>",
+    "<｜fim▁hole｜>",
+    "<｜fim▁end｜>",
+    "<｜end▁of▁sentence｜>",
+    "<｜begin▁of▁sentence｜>",
+    "<|fim_prefix|>",
+    "<|fim_suffix|>",
+    "<|fim_middle|>",
+    "<|file_sep|>",
+    "<|repo_name|>",
+    "<|endoftext|>",
+    "<fim_prefix>",
+    "<fim_suffix>",
+    "<fim_middle>",
+    "<file_sep>",
+    "<repo_name>",
+    "<|EOT|>",
+    "<|im_end|>",
+)
 
 
 @dataclass(frozen=True)
@@ -173,4 +194,5 @@ def build_prompt(
         add_bos=family.bos,
         fim=FimInput(prefix=prefix, suffix=suffix, path=path, snippets=tuple(snippets)),
         stop_tokens=family.stop_tokens,
+        specials=tuple(dict.fromkeys(family.specials + family.stop_tokens + COMMON_CONTROL_TOKENS)),
     )

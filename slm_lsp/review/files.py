@@ -18,25 +18,10 @@ from pathlib import Path
 import pathspec
 
 from slm_lsp import languages
+from slm_lsp.workspace.crawl import ALWAYS_SKIP_DIRS as INDEX_SKIP_DIRS
 
-#: Folders never descended into: version-control metadata, caches and tool folders.
-ALWAYS_SKIP_DIRS: frozenset[str] = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".bzr",
-        "__pycache__",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".tox",
-        ".nox",
-        ".eggs",
-        ".idea",
-        ".venv",
-    }
-)
+#: Folders never descended into: the index's list (version control, caches, tool and secret folders) plus virtualenvs.
+ALWAYS_SKIP_DIRS: frozenset[str] = INDEX_SKIP_DIRS | {".venv"}
 #: Bytes read from a suffix-less file to look for a ``#!`` line.
 SHEBANG_BYTES = 128
 

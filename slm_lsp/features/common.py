@@ -26,7 +26,7 @@ async def complete(
     *,
     alternatives: int,
     automatic: bool,
-    on_suggestion: Callable[[str], None] | None = None,
+    on_suggestion: Callable[[str, str], None] | None = None,
     work_done_token: lsp.ProgressToken | None = None,
 ) -> Outcome | None:
     """Run the pipeline for a request; None when there is nothing to offer (no model yet, unknown document, cancelled...)."""
@@ -131,5 +131,5 @@ async def complete(
         return None
     if on_suggestion is not None:
         for s in outcome.suggestions:
-            on_suggestion(s.text)
+            on_suggestion(s.text, s.label)
     return outcome

@@ -27,14 +27,18 @@ def _documentation(ls: SlmServer, text: str) -> lsp.MarkupContent | str:
     return text
 
 
-def _item(ls: SlmServer, params: lsp.CompletionParams, text: str, rank: int) -> lsp.CompletionItem:
+def _item(
+    ls: SlmServer, params: lsp.CompletionParams, text: str, rank: int, warning: str = ""
+) -> lsp.CompletionItem:
     first = text.split("\n", 1)[0].strip() or text.strip().split("\n", 1)[0]
     label = first if len(first) <= 60 else first[:57] + "..."
+    if warning:  # completion.secure_filter = "label": shown, with the finding in plain sight
+        label = f"⚠ {label}"
     pos = params.position
     return lsp.CompletionItem(
         label=label or "…",
         kind=lsp.CompletionItemKind.Text,
-        detail="slm-lsp (local model)",
+        detail=f"slm-lsp: insecure? {warning}" if warning else "slm-lsp (local model)",
         documentation=_documentation(ls, text),
         sort_text=f"0000{rank}",
         filter_text=None,
@@ -55,9 +59,11 @@ def register(server: SlmServer) -> None:
         on_suggestion = None
         if token is not None:
 
-            def on_suggestion(text: str) -> None:
+            def on_suggestion(text: str, warning: str) -> None:
                 nonlocal sent
-                item = converters.get_converter().unstructure(_item(ls, params, text, sent))
+                item = converters.get_converter().unstructure(
+                    _item(ls, params, text, sent, warning)
+                )
                 ls.protocol.notify(lsp.PROGRESS, {"token": token, "value": [item]})
                 sent += 1
 
@@ -81,5 +87,7 @@ def register(server: SlmServer) -> None:
             return lsp.CompletionList(is_incomplete=True, items=[])
         return lsp.CompletionList(
             is_incomplete=True,
-            items=[_item(ls, params, s.text, i) for i, s in enumerate(outcome.suggestions)],
+            items=[
+                _item(ls, params, s.text, i, s.label) for i, s in enumerate(outcome.suggestions)
+            ],
         )

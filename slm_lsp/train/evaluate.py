@@ -215,7 +215,7 @@ class Runner:
                 + self.tokenize(task.suffix)
                 + [mid]
             )
-        return head + self.tokenize(task.prefix)
+        return (head + self.tokenize(task.prefix)) or [max(0, self.bos)]
 
     def fill(self, task: Task, mode: str) -> tuple[str, int, int]:
         """The model's middle (trimmed), prompt tokens and generated tokens."""

@@ -61,6 +61,8 @@ class FinetuneConfig:
     resume: bool = True
     progress: bool = True
     eval_fraction: float = 0.05
+    max_steps: int = 0
+    """Stop at this many steps in all (0: only the time budget)."""
 
 
 def load_base(base: Path, device: torch.device) -> tuple[Transformer, Any]:
@@ -113,6 +115,7 @@ def finetune(fc: FinetuneConfig) -> dict[str, Any]:
         eval_batches=4,
         checkpoint_every_s=60.0,
         compile=device.type == "cuda",
+        max_steps=fc.max_steps,
     )
     res = train(model, train_ids, eval_ids, tcfg, out, resume=resume_state, progress=fc.progress)
     path = write_gguf(

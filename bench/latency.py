@@ -39,7 +39,7 @@ SHAPE_SETTINGS: dict[str, dict[str, Any]] = {
 }
 #: Keystrokes per run (full, quick) and the end-of-line pause per shape (long enough for an answer).
 KEYSTROKES = {"default": (150, 10), "deepseek-1.3b": (36, 6)}
-PAUSE_MS = {"default": (800, 1600), "deepseek-1.3b": (2500, 4000)}
+PAUSE_MS = {"default": (800, 1600), "deepseek-1.3b": (3000, 6000)}
 #: Prompts timed cold in the replay.
 COLD_SAMPLES = {"default": 6, "deepseek-1.3b": 2}
 #: A request counts as warm when at most this share of its prompt was evaluated, cold when at least 1 - it.

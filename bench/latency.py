@@ -122,7 +122,8 @@ async def drive(server_cmd: list[str], root: Path, sessions: list[Session], quic
     status: Any = {}
     while time.perf_counter() - t0 < 300:
         status = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status"))
-        if _get(status, "model_state") in ("ready", "failed") and _get(status, "indexed"):
+        ready = _get(status, "model_state") == "ready"
+        if ready and (_get(status, "indexed") or time.perf_counter() - t0 > 60):
             break
         if _get(status, "model_state") == "failed":
             break

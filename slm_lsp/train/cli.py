@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-TRAIN_EXTRA_HINT = "needs the training extra: pip install 'slm-lsp[train]' (CPU torch: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu)"
+TRAIN_EXTRA_HINT = "needs the training extra: pip install 'slm-lsp[train]' (install a CPU build of torch first, e.g. torch==2.13.0+cpu, unless you train on a GPU)"
 """Shown when torch or tokenizers is missing."""
 
 

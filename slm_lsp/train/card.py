@@ -47,9 +47,10 @@ def render(
         f"- Model: d_model {m.get('d_model')}, {m.get('n_layers')} layers, {m.get('n_heads')} heads "
         f"({m.get('n_kv_heads')} KV), SwiGLU {m.get('ffn_dim')}, context {m.get('max_seq_len')}, "
         f"tied embeddings; {summary.get('n_params', 0) / 1e6:.2f}M parameters.",
-        "- Objective: next-token prediction; 50% of files become FIM examples (half PSM, half SPM, "
-        "character-level random spans); files are grouped by package and ordered so imported files come first, "
-        "each headed by `<file_sep>path`.",
+        "- Objective: next-token prediction. Files are grouped by package, ordered so imported files "
+        "come first, and headed by `<file_sep>path`; half of them are cut at line ends into pieces of "
+        "256-2048 characters that become FIM examples (half PSM, half SPM, character-level random spans, "
+        "each ending in `<|endoftext|>`).",
         f"- Optimiser: AdamW lr {tc.get('lr')}, cosine over a {tc.get('time_budget_s')} s budget, "
         f"batch {tc.get('batch_size')} × {tc.get('seq_len')} tokens, bf16 autocast on GPU.",
         "",

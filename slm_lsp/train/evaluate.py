@@ -38,6 +38,8 @@ EXCLUDED_STDLIB = (
 """Standard-library folders not used for tasks (copies of distutils live in setuptools; the rest is not library code)."""
 N_CTX = 2048
 """Context size the models are loaded with."""
+HEAL_WHITESPACE = True
+"""Drop the spaces and tabs that end the prefix (after its last newline) from the prompt and let the model write them: a byte-level BPE model has almost never seen indentation end a prompt, since its tokenizer glues the last space to the next word. The same spaces are then taken off the start of the answer, if it begins with them."""
 
 
 @dataclass(frozen=True)
@@ -201,25 +203,28 @@ class Runner:
         n = self.llama_cpp.llama_token_to_piece(self.vocab, token, buf, 256, 0, False)
         return buf.raw[: max(0, n)]
 
-    def prompt(self, task: Task, mode: str) -> list[int]:
+    def prompt(self, task: Task, mode: str, prefix: str | None = None) -> list[int]:
+        """Prompt tokens: FIM (prefix-suffix-middle) or the prefix alone; `prefix` overrides the task's."""
+        prefix = task.prefix if prefix is None else prefix
         head = [self.bos] if self.add_bos and self.bos >= 0 else []
         if mode == "fim":
             if self.fim_ids is None:
                 raise ValueError(f"{self.path.name} has no FIM tokens")
             pre, suf, mid = self.fim_ids
-            return (
-                head
-                + [pre]
-                + self.tokenize(task.prefix)
-                + [suf]
-                + self.tokenize(task.suffix)
-                + [mid]
-            )
-        return (head + self.tokenize(task.prefix)) or [max(0, self.bos)]
+            return head + [pre] + self.tokenize(prefix) + [suf] + self.tokenize(task.suffix) + [mid]
+        return (head + self.tokenize(prefix)) or [max(0, self.bos)]
 
-    def fill(self, task: Task, mode: str) -> tuple[str, int, int]:
+    def fill(self, task: Task, mode: str, heal: bool = HEAL_WHITESPACE) -> tuple[str, int, int]:
         """The model's middle (trimmed), prompt tokens and generated tokens."""
-        tokens = self.prompt(task, mode)
+        prefix = task.prefix
+        tail = ""
+        if heal:
+            line_start = prefix.rfind("\n") + 1
+            stripped = prefix[line_start:].lstrip(" \t")
+            if not stripped:  # the prefix ends in indentation only
+                tail = prefix[line_start:]
+                prefix = prefix[:line_start]
+        tokens = self.prompt(task, mode, prefix)
         limit = MAX_NEW_TOKENS.get(task.kind, 96)
         tokens = tokens[-(N_CTX - limit - 1) :]
         out = b""
@@ -232,7 +237,10 @@ class Runner:
             n += 1
             if n >= limit or out.count(b"\n") >= lines_wanted:
                 break
-        return trim(out.decode("utf-8", errors="replace"), task), len(tokens), n
+        text = out.decode("utf-8", errors="replace")
+        if tail:
+            text = text[len(tail) :] if text.startswith(tail) else text.lstrip(" \t")
+        return trim(text, task), len(tokens), n
 
 
 def evaluate_model(

@@ -19,7 +19,7 @@ def render(
     log: Sequence[Mapping[str, float]],
 ) -> str:
     """The card's text."""
-    s = stats if isinstance(stats, Mapping) else stats.to_dict()
+    s: Mapping[str, Any] = stats if isinstance(stats, Mapping) else stats.to_dict()
     m = summary.get("model_config", {})
     tr = summary.get("train", {})
     tc = summary.get("train_config", {})

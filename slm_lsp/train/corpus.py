@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +114,7 @@ class CorpusStats:
     """Kept files per licence (from the distributions' metadata; stdlib is PSF-2.0)."""
     python: str = field(default_factory=lambda: sys.version.split()[0])
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -462,8 +463,8 @@ def collect(
 
     if cfg.max_total_bytes:
         sizes: dict[str, int] = defaultdict(int)
-        for path, _key, label in candidates:
-            sizes[label] += os.path.getsize(path)
+        for cand_path, _key, label in candidates:
+            sizes[label] += os.path.getsize(cand_path)
         rng = np.random.default_rng(cfg.sample_seed)
         names = sorted(sizes)
         rng.shuffle(names)
@@ -499,7 +500,7 @@ def collect(
     kept: list[tuple[str, str, str, np.ndarray]] = []  # path, key, text, sig
     exact: set[str] = set()
     normal: set[str] = set()
-    for path, key, size, reason, text, sig in results:
+    for file_path, key, size, reason, text, sig in results:
         stats.files_seen += 1
         stats.bytes_seen += size
         if reason is not None:
@@ -516,12 +517,12 @@ def collect(
             continue
         normal.add(nh)
         assert sig is not None
-        kept.append((path, key, text, sig))
+        kept.append((file_path, key, text, sig))
 
     clusters = near_duplicate_clusters([k[3] for k in kept], cfg.lsh_bands, cfg.near_dup_jaccard)
     members: dict[int, list[int]] = defaultdict(list)
-    for i, c in enumerate(clusters):
-        members[c].append(i)
+    for i, cluster in enumerate(clusters):
+        members[cluster].append(i)
     documents: list[Document] = []
     for idxs in members.values():
         # One file per cluster; when any copy is held out, the held-out copy is the one kept so no
@@ -529,9 +530,11 @@ def collect(
         evals = [i for i in idxs if in_eval_split(kept[i][1], cfg)]
         chosen = min(evals or idxs, key=lambda i: kept[i][1])
         dropped["near_duplicate"] += len(idxs) - 1
-        path, key, text, _ = kept[chosen]
+        doc_path, key, text, _ = kept[chosen]
         split = "eval" if in_eval_split(key, cfg) else "train"
-        documents.append(Document(key=key, path=path, repo=repos[path], text=text, split=split))
+        documents.append(
+            Document(key=key, path=doc_path, repo=repos[doc_path], text=text, split=split)
+        )
 
     licences = find_licences(root_list)
     by_repo: dict[str, list[Document]] = defaultdict(list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def tensor_names(cfg: ModelConfig) -> list[str]:
     return names
 
 
-def _quantize(name: str, arr: np.ndarray, ftype: str) -> tuple[np.ndarray, object]:
+def _quantize(name: str, arr: np.ndarray, ftype: str) -> tuple[np.ndarray, Any]:
     import gguf
 
     arr = np.ascontiguousarray(arr, dtype=np.float32)
@@ -175,7 +176,7 @@ def write_gguf(
 
     for tname in tensor_names(cfg):
         data, qtype = _quantize(tname, weights[tname], ftype)
-        w.add_tensor(tname, data, raw_dtype=qtype)  # type: ignore[arg-type]
+        w.add_tensor(tname, data, raw_dtype=qtype)
 
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -212,27 +213,27 @@ def read_gguf(path: Path | str) -> tuple[ModelConfig, dict[str, np.ndarray], GGU
 
     r = gguf.GGUFReader(str(path))
 
-    def val(key: str) -> object:
+    def val(key: str) -> Any:
         return r.fields[key].contents()
 
-    tokens = [str(t) for t in val("tokenizer.ggml.tokens")]  # type: ignore[union-attr]
-    types = [int(t) for t in val("tokenizer.ggml.token_type")]  # type: ignore[union-attr]
+    tokens = [str(t) for t in val("tokenizer.ggml.tokens")]
+    types = [int(t) for t in val("tokenizer.ggml.token_type")]
     merges = (
         [str(m) for m in val("tokenizer.ggml.merges")]
         if "tokenizer.ggml.merges" in r.fields
         else []
-    )  # type: ignore[union-attr]
+    )
     names = {t.name for t in r.tensors}
     cfg = ModelConfig(
         vocab_size=len(tokens),
-        d_model=int(val("llama.embedding_length")),  # type: ignore[arg-type]
-        n_layers=int(val("llama.block_count")),  # type: ignore[arg-type]
-        n_heads=int(val("llama.attention.head_count")),  # type: ignore[arg-type]
-        n_kv_heads=int(val("llama.attention.head_count_kv")),  # type: ignore[arg-type]
-        ffn_dim=int(val("llama.feed_forward_length")),  # type: ignore[arg-type]
-        max_seq_len=int(val("llama.context_length")),  # type: ignore[arg-type]
-        rope_theta=float(val("llama.rope.freq_base")),  # type: ignore[arg-type]
-        norm_eps=float(val("llama.attention.layer_norm_rms_epsilon")),  # type: ignore[arg-type]
+        d_model=int(val("llama.embedding_length")),
+        n_layers=int(val("llama.block_count")),
+        n_heads=int(val("llama.attention.head_count")),
+        n_kv_heads=int(val("llama.attention.head_count_kv")),
+        ffn_dim=int(val("llama.feed_forward_length")),
+        max_seq_len=int(val("llama.context_length")),
+        rope_theta=float(val("llama.rope.freq_base")),
+        norm_eps=float(val("llama.attention.layer_norm_rms_epsilon")),
         tie_embeddings="output.weight" not in names,
     )
     weights: dict[str, np.ndarray] = {}

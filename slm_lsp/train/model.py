@@ -120,7 +120,7 @@ class Transformer(nn.Module):
 
     def forward(self, tokens: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
         x = self.tok_embeddings(tokens)
-        rope = self.rope
+        rope: torch.Tensor = self.rope  # type: ignore[assignment]
         if tokens.shape[1] > rope.shape[0]:
             rope = rope_cache(self.cfg, tokens.shape[1], tokens.device)
         for layer in self.layers:

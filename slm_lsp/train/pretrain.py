@@ -424,7 +424,7 @@ def run_pipeline(pc: PipelineConfig, log_fn: Callable[[str], None] = print) -> d
 
     t = time.perf_counter()
     weights = gguf_weights(model)
-    files = {}
+    files: dict[str, dict[str, Any]] = {}
     for ft in pc.ftypes:
         p = write_gguf(
             out / f"{pc.model_name}.{ft}.gguf", mcfg, weights, vocab, ftype=ft, name=pc.model_name

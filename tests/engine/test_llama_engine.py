@@ -196,3 +196,22 @@ def test_model_too_large_for_memory(tiny_model_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(llama_mod, "_available_memory", lambda: 1024)
     with pytest.raises(EngineError, match="needs about .* GiB but only .* GiB of memory is free"):
         LlamaEngine(tiny_model_path)
+
+
+def test_openmp_threads_wait_passively() -> None:
+    import os
+
+    import slm_lsp.engine.llama  # noqa: F401  (sets the default before llama.cpp loads)
+
+    assert os.environ.get("OMP_WAIT_POLICY", "").upper() in ("PASSIVE", "ACTIVE")
+
+
+def test_usable_context_is_capped_by_the_training_context(tmp_path: Path) -> None:
+    from slm_lsp.engine.synthetic import Shape, build_model
+
+    small = build_model(tmp_path / "ctx512.gguf", Shape(n_ctx=512))
+    eng = LlamaEngine(small, ModelSettings(n_ctx=2048))
+    try:
+        assert eng.info.n_ctx_train == 512 and eng.info.n_ctx == 512
+    finally:
+        eng.close()

@@ -75,10 +75,10 @@ def test_evaluate_a_tiny_model(tmp_path: Path) -> None:
     )
     tasks = make_tasks([("m.py", TEXT)], per_kind=2, seed=0)
     fim = evaluate_model(path, tasks, n_threads=1)
-    assert fim.mode == "fim" and fim.overall.n == 6
+    assert fim.mode == "fim+heal" and fim.overall.n == 6
     assert 0.0 <= fim.overall.edit_sim <= 1.0
     prefix = evaluate_model(path, tasks, mode="prefix", n_threads=1)
-    assert prefix.mode == "prefix"
-    assert "| t.gguf | fim |" in markdown_table([fim, prefix])
+    assert prefix.mode == "prefix+heal"
+    assert "| t.gguf | fim+heal |" in markdown_table([fim, prefix])
     speed = measure_speed(path, prompt_tokens=32, gen_tokens=4, n_threads=1)
     assert speed["prompt_tok_s"] > 0 and speed["gen_tok_s"] > 0

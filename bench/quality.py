@@ -12,6 +12,7 @@ template and post-processes. The suggestion shown is scored against the removed 
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -72,7 +73,9 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
     examples = []
     t0 = time.perf_counter()
     n_snippets = []
-    for task in tasks:
+    for i, task in enumerate(tasks, 1):
+        if i % 10 == 0:
+            print(f"  {model.name} {'with' if with_context else 'without'} context: {i}/{len(tasks)}", file=sys.stderr, flush=True)
         full = texts[task.source]
         at = full.find(task.prefix + task.middle + task.suffix)
         if at < 0:

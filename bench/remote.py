@@ -36,8 +36,8 @@ def run(args: Any) -> dict[str, Any]:
         family = eng.family.name
         eng.close()
     kw = {"n_prompts": 2, "repeats": 1, "max_tokens": 8} if args.quick else {"n_prompts": args.prompts, "repeats": args.repeats, "max_tokens": args.max_tokens}
-    out = remote_bench.run_bench(model, family=family, n_ctx=2048, **kw)
-    result = {**common.header({"family": family, **kw, "n_ctx": 2048}), "model": common.model_record(model), "result": out}
+    out = remote_bench.run_bench(model, family=family, n_ctx=2048, n_threads=args.threads, **kw)
+    result = {**common.header({"family": family, **kw, "n_ctx": 2048, "n_threads": args.threads or "all cores"}), "model": common.model_record(model), "result": out}
     path = common.write_result(name, result, args.out)
     common.print_table(
         f"remote (llama_cpp.server, 127.0.0.1) vs in-process — {model.name}",
@@ -59,4 +59,5 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--prompts", type=int, default=6)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--max-tokens", type=int, default=32)
+    p.add_argument("--threads", type=int, default=0, help="threads for both backends (0: all cores)")
     p.set_defaults(func=run)

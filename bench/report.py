@@ -29,12 +29,13 @@ def _latency_rows(d: dict[str, Any]) -> list[str]:
     lat = s["latency_ms"]
     st = d["settings"]
     label = f"latency, {d['model']['name']}"
-    budgets = f"prefix {st.get('completion.prefix_chars')} / suffix {st.get('completion.suffix_chars')} chars, context {st.get('context.budget_tokens')} tok, max {st.get('completion.max_tokens')} tok"
+    budgets = f"{st.get('model.n_threads') or 'all'} thread(s), prefix {st.get('completion.prefix_chars')} / suffix {st.get('completion.suffix_chars')} chars, context {st.get('context.budget_tokens')} tok, max {st.get('completion.max_tokens')} tok"
     t = d["targets"]
     return [
         f"| {label} | time to answer p50 / p95 / p99 ({s['keystrokes']} keys; {budgets}) | {_f(lat['p50'], 0)} / {_f(lat['p95'], 0)} / {_f(lat['p99'], 0)} ms | — | |",
         f"| | answered / cancelled / with suggestion; cache hits / misses | {s['requests_answered']} / {s['requests_cancelled']} / {s['requests_with_suggestion']}; {s['cache_hits']} / {s['cache_misses']} | — | |",
         f"| | server ÷ raw llama-cpp-python, same prompt and KV state (p50 of per-request ratios; server − raw p50) | {_f(s['overhead_ratio_p50'], 2)}× ({_f(s['overhead_ms_p50'], 0)} ms) | ≤ 1.15× | {t['overhead_ratio']['verdict']} |",
+        f"| | the same without the {d['settings'].get('completion.debounce_ms', 30)} ms debounce wait (p50) | {_f(s.get('overhead_ratio_p50_without_debounce'), 2)}× | ≤ 1.15× | {common.verdict(s.get('overhead_ratio_p50_without_debounce'), 1.15)} |",
         f"| | server ÷ floor (only changed tokens evaluated), p50 | {_f(s['vs_floor_ratio_p50'], 2)}× | — | |",
         f"| | warm ÷ cold: server p50 cold / warm (n) ; raw same prompts | {_f(s['warm_speedup_server'], 1)}× ({_f(s['server_cold_ms_p50'], 0)} / {_f(s['server_warm_ms_p50'], 0)} ms, n={s['server_cold_n']}/{s['server_warm_n']}); raw {_f(s['warm_speedup_raw'], 1)}× | ≥ 3× | {t['warm_speedup']['verdict']} |",
         f"| | prompt tokens per answered request: total / evaluated / changed since previous key / generated (means) | {s['mean_prompt_tokens']} / {s['mean_tokens_evaluated']} / {s['mean_tokens_changed']} / {s['mean_tokens_generated']} | — | |",

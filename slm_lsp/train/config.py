@@ -144,6 +144,8 @@ class FIMConfig:
     """A file chosen for FIM is first cut at line ends into pieces of 256..max_fim_chars characters, each its own FIM example, so that prefix end, suffix and middle fit in one training window."""
     min_fim_chars: int = 256
     """Smallest target piece size (the last piece of a file may be shorter)."""
+    line_span_rate: float = 0.5
+    """Fraction of FIM examples whose middle starts after a line's indentation and ends at a line end (whole lines, as an editor's holes usually are); the rest use character-level random spans. The shipped model was trained with 0.0 and starts its answers mid-word too often (see MODEL_CARD.md)."""
     header_rate: float = 0.5
     """Fraction of FIM pieces headed by `<file_sep>path` (the rest start with `<fim_prefix>`, as prompts do)."""
 

@@ -39,6 +39,21 @@ def random_split(text: str, rng: random.Random) -> FIMSplit:
     return FIMSplit(text[:a], text[a:b], text[b:])
 
 
+def line_split(text: str, rng: random.Random) -> FIMSplit:
+    """Cuts a text so the middle is one or more whole lines, starting after the first line's indentation and ending before a newline."""
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n" and i + 1 < len(text)]
+    if len(starts) < 2:
+        return random_split(text, rng)
+    i = rng.randrange(len(starts))
+    j = min(len(starts) - 1, i + rng.choice((0, 0, 0, 1, 2, 4)))
+    line = text[starts[i] :]
+    a = starts[i] + len(line) - len(line.lstrip(" \t"))
+    end_nl = text.find("\n", starts[j])
+    b = len(text) if end_nl < 0 else end_nl
+    a = min(a, b)
+    return FIMSplit(text[:a], text[a:b], text[b:])
+
+
 def psm_plan(split: FIMSplit) -> list[str | int]:
     """`<fim_prefix>P<fim_suffix>S<fim_middle>M` — the order the product prompts with."""
     return [
@@ -95,7 +110,10 @@ def document_plan(
     for piece in fim_pieces(text, rng, cfg):
         if path and rng.random() < cfg.header_rate:
             plan += [special_id(FILE_SEP), path + "\n"]
-        split = random_split(piece, rng)
+        if rng.random() < cfg.line_span_rate:
+            split = line_split(piece, rng)
+        else:
+            split = random_split(piece, rng)
         if rng.random() < cfg.spm_rate:
             kinds.add("spm")
             plan += spm_plan(split)

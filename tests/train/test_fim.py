@@ -118,3 +118,16 @@ def test_fim_rate_zero_gives_plain_stream() -> None:
     )
     assert PRE not in ids.tolist()
     assert ids.tolist().count(EOS) == 2
+
+
+def test_line_spans_are_whole_lines_after_indentation() -> None:
+    from slm_lsp.train.fim import line_split
+
+    text = "def f(x):\n    y = x + 1\n    return y\n\nprint(f(2))\n"
+    rng = random.Random(7)
+    for _ in range(100):
+        s = line_split(text, rng)
+        assert s.prefix + s.middle + s.suffix == text
+        assert s.prefix == "" or s.prefix.endswith(("\n", " "))
+        assert s.suffix == "" or s.suffix.startswith("\n")
+        assert not s.middle.startswith((" ", "\t"))

@@ -36,6 +36,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 GGUF_MAGIC = b"GGUF"
 FIM_ROLES = ("pre", "suf", "mid", "pad", "rep", "sep")
+#: Starting buffer size for one token's text (grown when llama.cpp says it needs more).
+PIECE_BUFFER = 64
 #: Bytes of working memory assumed on top of the file's size when checking that a model fits.
 MEMORY_HEADROOM = 256 * 1024 * 1024
 
@@ -243,8 +245,23 @@ class LlamaEngine:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize_text(text))
 
+    def piece(self, token: int) -> bytes:
+        """The bytes of one token (control tokens give b'').
+
+        Not ``Llama.detokenize``: llama-cpp-python 0.3.36 converts into a 32-byte buffer and slices
+        it with llama.cpp's negative "too small" answer, so longer tokens (DeepSeek-Coder has 22,
+        such as 64 spaces of indentation or a 64-dash rule) come back empty or cut.
+        """
+        size = PIECE_BUFFER
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            n = self._lib.llama_token_to_piece(self._vocab, token, buf, size, 0, False)
+            if n >= 0:
+                return buf.raw[:n]
+            size = -n
+
     def detokenize(self, ids: list[int]) -> str:
-        return self.llm.detokenize(ids).decode("utf-8", errors="replace")
+        return b"".join(self.piece(t) for t in ids).decode("utf-8", errors="replace")
 
     def cached_prefix(self, ids: list[int]) -> int:
         """How many leading tokens of ``ids`` are already in the KV cache."""
@@ -299,7 +316,7 @@ class LlamaEngine:
                     gen.stop_reason = "eos"
                     break
                 gen.tokens.append(int(tok))
-                pending += self.llm.detokenize([tok], prev_tokens=gen.tokens[:-1])
+                pending += self.piece(tok)
                 piece = _decode_complete(pending)
                 if piece is not None:
                     pending = b""

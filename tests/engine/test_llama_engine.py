@@ -215,3 +215,12 @@ def test_usable_context_is_capped_by_the_training_context(tmp_path: Path) -> Non
         assert eng.info.n_ctx_train == 512 and eng.info.n_ctx == 512
     finally:
         eng.close()
+
+
+def test_long_tokens_are_not_lost(engine: LlamaEngine) -> None:
+    # llama-cpp-python's own detokenize returns b"" for tokens over 32 bytes; ours must not
+    spaces = " " * 64
+    ids = engine.tokenize_text("x = 1\n" + spaces + "y\n" + "-" * 64 + "\n")
+    assert 8653 in ids or 11596 in ids  # the vocabulary's 64-byte tokens are used
+    assert engine.detokenize(ids) == "x = 1\n" + spaces + "y\n" + "-" * 64 + "\n"
+    assert engine.piece(8653) == spaces.encode()

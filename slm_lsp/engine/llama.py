@@ -373,3 +373,29 @@ def _decode_complete(data: bytes) -> str | None:
         if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
             return None
         return data.decode("utf-8", errors="replace")
+
+
+def logits_for(
+    path: str | os.PathLike[str], ids: list[int], text: str = "", n_threads: int = 1
+) -> tuple[list[int], Any]:
+    """llama.cpp's logits for every position of ``ids`` (a numpy array, one row per token) and its
+    tokens of ``text``: how an exported model is checked against the framework that trained it."""
+    import llama_cpp
+    import numpy as np
+
+    _install_log_bridge(llama_cpp)
+    llm = llama_cpp.Llama(
+        model_path=str(path),
+        n_ctx=max(64, len(ids) + 8),
+        logits_all=True,
+        verbose=True,
+        n_threads=n_threads,
+    )
+    try:
+        tokens = (
+            list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else []
+        )
+        llm.eval(ids)
+        return tokens, np.asarray(llm.scores[: len(ids)], dtype=np.float64)
+    finally:
+        llm.close()

@@ -173,49 +173,50 @@ def trim(pred: str, task: Task) -> str:
 
 
 class Runner:
-    """One loaded GGUF model that fills holes greedily."""
+    """One loaded GGUF model (the product's ``LlamaEngine``) that fills holes greedily."""
 
     def __init__(self, model_path: Path | str, n_threads: int | None = None) -> None:
-        import llama_cpp
+        from slm_lsp.config import ModelSettings
+        from slm_lsp.engine.llama import LlamaEngine
 
-        self.llama_cpp = llama_cpp
         self.path = Path(model_path)
-        self.llm = llama_cpp.Llama(
-            str(model_path), n_ctx=N_CTX, verbose=False, n_threads=n_threads, logits_all=False
+        self.engine = LlamaEngine(model_path, ModelSettings(n_ctx=N_CTX, n_threads=n_threads or 0))
+        fim = self.engine.info.fim_ids
+        self.fim_ids: tuple[int, int, int] | None = (
+            (fim["pre"], fim["suf"], fim["mid"]) if {"pre", "suf", "mid"} <= set(fim) else None
         )
-        self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
-        v = self.vocab
-        ids = (
-            llama_cpp.llama_vocab_fim_pre(v),
-            llama_cpp.llama_vocab_fim_suf(v),
-            llama_cpp.llama_vocab_fim_mid(v),
-        )
-        self.fim_ids: tuple[int, int, int] | None = ids if min(ids) >= 0 else None
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(v))
-        self.bos = llama_cpp.llama_vocab_bos(v)
-        self.n_ctx_train = self.llm.n_ctx()
+        self.n_ctx_train = self.engine.info.n_ctx
 
     def tokenize(self, text: str) -> list[int]:
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) if text else []
+        return self.engine.tokenize_text(text)
 
     def piece(self, token: int) -> bytes:
-        buf = self.llama_cpp.ctypes.create_string_buffer(256)
-        n = self.llama_cpp.llama_token_to_piece(self.vocab, token, buf, 256, 0, False)
-        return buf.raw[: max(0, n)]
+        return self.engine.piece(token)
 
-    def prompt(self, task: Task, mode: str, prefix: str | None = None) -> list[int]:
-        """Prompt tokens: FIM (prefix-suffix-middle) or the prefix alone; `prefix` overrides the task's."""
+    def build(
+        self, task: Task, mode: str, prefix: str | None = None, suffix: str | None = None
+    ) -> Any:
+        """The prompt, laid out by the product's template: the model's FIM family, or prefix only."""
+        from slm_lsp.prompt.templates import build_prompt, get_family
+
         prefix = task.prefix if prefix is None else prefix
-        head = [self.bos] if self.add_bos and self.bos >= 0 else []
+        suffix = task.suffix if suffix is None else suffix
         if mode == "fim":
             if self.fim_ids is None:
                 raise ValueError(f"{self.path.name} has no FIM tokens")
-            pre, suf, mid = self.fim_ids
-            return head + [pre] + self.tokenize(prefix) + [suf] + self.tokenize(task.suffix) + [mid]
-        return (head + self.tokenize(prefix)) or [max(0, self.bos)]
+            return build_prompt(self.engine.family, prefix=prefix, suffix=suffix)
+        return build_prompt(get_family("prefix"), prefix=prefix, suffix="")
+
+    def prompt(self, task: Task, mode: str, prefix: str | None = None) -> list[int]:
+        """Prompt tokens: FIM (prefix-suffix-middle) or the prefix alone; `prefix` overrides the task's."""
+        return self.engine.prompt_tokens(self.build(task, mode, prefix))
 
     def fill(self, task: Task, mode: str, heal: bool = HEAL_WHITESPACE) -> tuple[str, int, int]:
         """The model's middle (trimmed), prompt tokens and generated tokens."""
+        import threading
+
+        from slm_lsp.engine.base import GenerationParams
+
         prefix = task.prefix
         tail = ""
         if heal:
@@ -224,23 +225,33 @@ class Runner:
             if not stripped:  # the prefix ends in indentation only
                 tail = prefix[line_start:]
                 prefix = prefix[:line_start]
-        tokens = self.prompt(task, mode, prefix)
         limit = MAX_NEW_TOKENS.get(task.kind, 96)
-        tokens = tokens[-(N_CTX - limit - 1) :]
-        out = b""
-        n = 0
+        suffix = task.suffix
+        prompt = self.build(task, mode, prefix, suffix)
+        room = self.engine.info.n_ctx - limit - 1
+        while len(self.engine.prompt_tokens(prompt)) > room:  # keep the text nearest the hole
+            if len(prefix) > 64:
+                prefix = prefix[len(prefix) // 4 :]
+            elif len(suffix) > 64:
+                suffix = suffix[: len(suffix) * 3 // 4]
+            else:
+                break
+            prompt = self.build(task, mode, prefix, suffix)
         lines_wanted = task.middle.count("\n") + 1
-        for tok in self.llm.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True):
-            if self.llama_cpp.llama_vocab_is_eog(self.vocab, tok):
-                break
-            out += self.piece(tok)
-            n += 1
-            if n >= limit or out.count(b"\n") >= lines_wanted:
-                break
-        text = out.decode("utf-8", errors="replace")
+        seen = ""
+
+        def enough(piece: str) -> bool:
+            nonlocal seen
+            seen += piece
+            return seen.count("\n") >= lines_wanted
+
+        gen = self.engine.generate(
+            prompt, GenerationParams(max_tokens=limit, temperature=0.0), threading.Event(), enough
+        )
+        text = gen.text
         if tail:
             text = text[len(tail) :] if text.startswith(tail) else text.lstrip(" \t")
-        return trim(text, task), len(tokens), n
+        return trim(text, task), gen.n_prompt, gen.n_generated
 
 
 def evaluate_model(
@@ -286,22 +297,25 @@ def measure_speed(
     n_threads: int | None = None,
 ) -> dict[str, float]:
     """Prompt and generation tokens per second on this machine (greedy, cold cache)."""
+    import threading
+
+    from slm_lsp.engine.base import GenerationParams
+    from slm_lsp.prompt.templates import build_prompt, get_family
+
     runner = Runner(model_path, n_threads=n_threads)
-    n_vocab = runner.llm.n_vocab()
-    prompt = [(i * 7919) % (n_vocab - 300) + 200 for i in range(prompt_tokens)]
-    llm = runner.llm
-    llm.reset()
-    t = time.perf_counter()
-    llm.eval(prompt)
-    t_prompt = time.perf_counter() - t
-    t = time.perf_counter()
-    n = 0
-    for _ in llm.generate(prompt, top_k=1, temp=0.0, reset=False):
-        n += 1
-        if n >= gen_tokens:
-            break
-    t_gen = time.perf_counter() - t
-    return {"prompt_tok_s": prompt_tokens / t_prompt, "gen_tok_s": n / t_gen}
+    words = " ".join(f"value_{i} = compute({i})" for i in range(prompt_tokens))
+    ids = runner.tokenize(words)[:prompt_tokens]
+    text = runner.engine.detokenize(ids)
+    gen = runner.engine.generate(
+        build_prompt(get_family("prefix"), prefix=text, suffix=""),
+        GenerationParams(max_tokens=gen_tokens, temperature=0.0),
+        threading.Event(),
+    )
+    runner.engine.close()
+    return {
+        "prompt_tok_s": gen.n_prompt / max(1e-9, gen.prompt_ms / 1000),
+        "gen_tok_s": gen.n_generated / max(1e-9, gen.gen_ms / 1000),
+    }
 
 
 def markdown_table(results: Sequence[Metrics]) -> str:

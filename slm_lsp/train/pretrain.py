@@ -442,17 +442,13 @@ def run_pipeline(pc: PipelineConfig, log_fn: Callable[[str], None] = print) -> d
 def check_with_llama_cpp(model: Transformer, gguf_path: Path, tok: Any) -> dict[str, Any]:
     """Loads the GGUF in llama.cpp and compares its logits and tokenization with the PyTorch model's."""
     try:
-        import llama_cpp
+        from slm_lsp.engine.llama import logits_for
     except ImportError:
         return {"skipped": "llama_cpp not installed"}
     text = "import os\n\ndef read(path):\n    with open(path) as f:\n        return f.read()\n"
     ids = tok.encode(text, add_special_tokens=False).ids
-    llm = llama_cpp.Llama(
-        str(gguf_path), n_ctx=256, logits_all=True, verbose=False, n_threads=os.cpu_count() or 1
-    )
-    same_tokens = llm.tokenize(text.encode(), add_bos=False, special=False) == ids
-    llm.eval(ids)
-    got = np.asarray(llm.scores[: len(ids)], dtype=np.float64)
+    cpp_tokens, got = logits_for(gguf_path, ids, text, n_threads=os.cpu_count() or 1)
+    same_tokens = cpp_tokens == ids
     with torch.no_grad():
         was = model.training
         model.eval()

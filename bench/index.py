@@ -13,7 +13,6 @@ is its own and a warm start really starts from the disk cache:
 from __future__ import annotations
 
 import json
-import os
 import random
 import resource
 import shutil
@@ -181,8 +180,6 @@ def measure_here(root: Path, exclude_site: bool, jobs: int) -> dict[str, Any]:
         warm = _spawn("warm", root, cache, exclude_site, jobs)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    inc95 = warm["incremental_ms"]["p95"]
-    ret95 = warm["retrieval_ms"]["p95"] if warm.get("retrieval_ms") else None
     peak = max(cold["peak_rss_mb"], warm["peak_rss_mb"])
     res = {
         "tree": str(root),

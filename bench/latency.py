@@ -236,7 +236,7 @@ def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: lis
     def prime(ids: list[int], keep: int) -> None:
         """Leave exactly ``keep`` leading tokens of ``ids`` in the KV cache (untimed)."""
         have = 0
-        for a, b in zip(llm.input_ids[: llm.n_tokens], ids):
+        for a, b in zip(llm.input_ids[: llm.n_tokens], ids, strict=False):
             if a != b:
                 break
             have += 1
@@ -268,7 +268,7 @@ def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: lis
             mismatched += 1
         prev = ids_for(r.session, r.key - 1) if r.key > 0 else []
         common_prefix = 0
-        for a, b in zip(prev, ids):
+        for a, b in zip(prev, ids, strict=False):
             if a != b:
                 break
             common_prefix += 1
@@ -317,7 +317,7 @@ def analyse(requests: list[Request], rep: dict[str, Any], status: dict[str, Any]
     server = [row["server_ms"] for row in rows]
     raw = [row["raw_ms"] for row in rows]
     floor = [row["floor_ms"] for row in rows]
-    ratios = sorted(s / r for s, r in zip(server, raw) if r > 0)
+    ratios = sorted(s / r for s, r in zip(server, raw, strict=True) if r > 0)
     warm = [r.latency_ms for r in generated if r.timings["prompt_tokens_evaluated"] <= WARM_SHARE * r.timings["prompt_tokens"]]
     cold = [r.latency_ms for r in generated if r.timings["prompt_tokens_evaluated"] >= COLD_SHARE * r.timings["prompt_tokens"]]
     p50 = common.percentile
@@ -336,9 +336,9 @@ def analyse(requests: list[Request], rep: dict[str, Any], status: dict[str, Any]
         "floor_ms": common.summary(floor),
         "overhead_ratio_p50": round(p50(ratios, 50), 3) if ratios else None,
         "overhead_ratio_total": round(sum(server) / sum(raw), 3) if raw and sum(raw) else None,
-        "overhead_ratio_p50_without_debounce": round(p50(sorted((s - debounce_ms) / r for s, r in zip(server, raw) if r > 0), 50) or 0, 3) if raw else None,
-        "overhead_ms_p50": round(p50([s - r for s, r in zip(server, raw)], 50) or 0, 2) if raw else None,
-        "vs_floor_ratio_p50": round(p50(sorted(s / f for s, f in zip(server, floor) if f > 0), 50) or 0, 3) if floor else None,
+        "overhead_ratio_p50_without_debounce": round(p50(sorted((s - debounce_ms) / r for s, r in zip(server, raw, strict=True) if r > 0), 50) or 0, 3) if raw else None,
+        "overhead_ms_p50": round(p50([s - r for s, r in zip(server, raw, strict=True)], 50) or 0, 2) if raw else None,
+        "vs_floor_ratio_p50": round(p50(sorted(s / f for s, f in zip(server, floor, strict=True) if f > 0), 50) or 0, 3) if floor else None,
         "server_warm_ms_p50": common._r(p50(warm, 50)),
         "server_cold_ms_p50": common._r(p50(cold, 50)),
         "server_warm_n": len(warm),

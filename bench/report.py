@@ -28,7 +28,7 @@ def _latency_rows(d: dict[str, Any]) -> list[str]:
     s = d["summary"]
     lat = s["latency_ms"]
     st = d["settings"]
-    label = f"latency, {d['model']['name']}"
+    label = f"latency, {d['model']['name']} (load {d['machine']['load_avg_1_5_15'][0]} at start)"
     budgets = f"{st.get('model.n_threads') or 'all'} thread(s), prefix {st.get('completion.prefix_chars')} / suffix {st.get('completion.suffix_chars')} chars, context {st.get('context.budget_tokens')} tok, max {st.get('completion.max_tokens')} tok"
     t = d["targets"]
     return [
@@ -44,7 +44,7 @@ def _latency_rows(d: dict[str, Any]) -> list[str]:
 
 def table(out: Path) -> str:
     rows = ["| benchmark | figure | measured | target | verdict |", "|---|---|---|---|---|"]
-    for name in ("latency", "latency-deepseek-1.3b"):
+    for name in ("latency", "latency-threads-all", "latency-deepseek-1.3b", "latency-deepseek-1.3b-threads-all"):
         d = _load(out, name)
         if d:
             rows += _latency_rows(d)

@@ -79,7 +79,7 @@ def table(out: Path) -> str:
     d = _load(out, "remote")
     if d and "result" in d:
         r = d["result"]
-        rows.append(f"| remote, {d['model']['name']} | llama_cpp.server ÷ in-process: first text, whole completion (medians) | {r['first_ratio']}×, {r['total_ratio']}× ({r['local_total_ms']:.0f} vs {r['remote_total_ms']:.0f} ms) | — | |")
+        rows.append(f"| remote, {d['model']['name']} | llama_cpp.server ÷ in-process: first text, whole completion (medians) | {r['first_ratio']}×, {r['total_ratio']}× ({r['local_total_ms']:.0f} vs {r['remote_total_ms']:.0f} ms; {d['settings'].get('n_threads')} threads; same text in {r['same_text']:.0%} of pairs) | — | |")
     return "\n".join(rows)
 
 

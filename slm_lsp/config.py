@@ -29,7 +29,14 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-def setting(default: Any, doc: str, *, choices: tuple[Any, ...] = (), minimum: float | None = None, maximum: float | None = None) -> Any:
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    choices: tuple[Any, ...] = (),
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> Any:
     """Declare one setting: its default, its documentation and what values it accepts."""
     meta = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum}
     if isinstance(default, (list, dict)):
@@ -42,22 +49,82 @@ class ModelSettings:
     """Which model generates completions, and how it is run."""
 
     path: str = setting("", "Path to a GGUF model file. Empty: the embedded default model.")
-    family: str = setting("auto", "Prompt template family; `auto` detects it from the GGUF file.", choices=("auto", "deepseek", "qwen", "starcoder", "codellama", "codegemma", "codestral", "prefix"))
-    backend: str = setting("llama_cpp", "Where the model runs: `llama_cpp` in-process, or `openai` for an OpenAI-compatible server (vLLM, llama.cpp server, Ollama).", choices=("llama_cpp", "openai"))
-    n_ctx: int = setting(4096, "Context window in tokens for the in-process model.", minimum=256, maximum=131072)
-    n_threads: int = setting(0, "CPU threads for generation; 0 uses all cores.", minimum=0, maximum=512)
+    family: str = setting(
+        "auto",
+        "Prompt template family; `auto` detects it from the GGUF file.",
+        choices=(
+            "auto",
+            "deepseek",
+            "qwen",
+            "starcoder",
+            "codellama",
+            "codegemma",
+            "codestral",
+            "prefix",
+        ),
+    )
+    backend: str = setting(
+        "llama_cpp",
+        "Where the model runs: `llama_cpp` in-process, or `openai` for an OpenAI-compatible server (vLLM, llama.cpp server, Ollama).",
+        choices=("llama_cpp", "openai"),
+    )
+    n_ctx: int = setting(
+        4096, "Context window in tokens for the in-process model.", minimum=256, maximum=131072
+    )
+    n_threads: int = setting(
+        0, "CPU threads for generation; 0 uses all cores.", minimum=0, maximum=512
+    )
     n_batch: int = setting(512, "Prompt tokens evaluated per batch.", minimum=8, maximum=8192)
-    n_gpu_layers: int = setting(0, "Layers offloaded to a GPU (-1: all) when llama.cpp was built with GPU support.", minimum=-1, maximum=1000)
-    endpoint: str = setting("", "Base URL of the OpenAI-compatible server for `backend = openai`, e.g. `http://127.0.0.1:8080`.")
+    prompt_chunk: int = setting(
+        32,
+        "Prompt tokens evaluated between two checks for cancellation; finished chunks stay in the KV cache, so typing never throws evaluated work away.",
+        minimum=1,
+        maximum=8192,
+    )
+    n_gpu_layers: int = setting(
+        0,
+        "Layers offloaded to a GPU (-1: all) when llama.cpp was built with GPU support.",
+        minimum=-1,
+        maximum=1000,
+    )
+    endpoint: str = setting(
+        "",
+        "Base URL of the OpenAI-compatible server for `backend = openai`, e.g. `http://127.0.0.1:8080`.",
+    )
     name: str = setting("", "Model name sent to the remote server (`backend = openai`).")
-    api_key_env: str = setting("", "Name of the environment variable holding the remote API key; the key itself is never stored in settings.")
-    timeout_s: float = setting(30.0, "Remote request timeout in seconds.", minimum=0.1, maximum=3600)
-    max_retries: int = setting(2, "Remote retries on connection errors, with exponential back-off.", minimum=0, maximum=10)
+    api_key_env: str = setting(
+        "",
+        "Name of the environment variable holding the remote API key; the key itself is never stored in settings.",
+    )
+    timeout_s: float = setting(
+        30.0, "Remote request timeout in seconds.", minimum=0.1, maximum=3600
+    )
+    max_retries: int = setting(
+        2, "Remote retries on connection errors, with exponential back-off.", minimum=0, maximum=10
+    )
     verify_tls: bool = setting(True, "Verify TLS certificates of the remote endpoint.")
-    use_infill: str = setting("auto", "Use llama.cpp's native `/infill` endpoint: `auto` (when the server offers it), `always`, `never`.", choices=("auto", "always", "never"))
-    connect_timeout_s: float = setting(5.0, "Remote connection timeout in seconds (capped by `timeout_s`): a server that is down is reported quickly.", minimum=0.1, maximum=600)
-    retry_backoff_s: float = setting(0.25, "First wait before a remote retry; it doubles on each further retry.", minimum=0.0, maximum=60)
-    tokenize_remote: str = setting("auto", "Count prompt tokens with the remote server's tokenizer when it has one (`auto`), or estimate 3.5 characters per token (`never`).", choices=("auto", "never"))
+    use_infill: str = setting(
+        "auto",
+        "Use llama.cpp's native `/infill` endpoint: `auto` (when the server offers it), `always`, `never`.",
+        choices=("auto", "always", "never"),
+    )
+    connect_timeout_s: float = setting(
+        5.0,
+        "Remote connection timeout in seconds (capped by `timeout_s`): a server that is down is reported quickly.",
+        minimum=0.1,
+        maximum=600,
+    )
+    retry_backoff_s: float = setting(
+        0.25,
+        "First wait before a remote retry; it doubles on each further retry.",
+        minimum=0.0,
+        maximum=60,
+    )
+    tokenize_remote: str = setting(
+        "auto",
+        "Count prompt tokens with the remote server's tokenizer when it has one (`auto`), or estimate 3.5 characters per token (`never`).",
+        choices=("auto", "never"),
+    )
 
 
 @dataclass
@@ -65,21 +132,58 @@ class CompletionSettings:
     """How completions are requested, generated and shaped."""
 
     enabled: bool = setting(True, "Offer model completions at all.")
-    max_tokens: int = setting(64, "Most tokens generated for one completion.", minimum=1, maximum=4096)
-    temperature: float = setting(0.0, "Sampling temperature; 0 is greedy (deterministic).", minimum=0.0, maximum=2.0)
+    max_tokens: int = setting(
+        64, "Most tokens generated for one completion.", minimum=1, maximum=4096
+    )
+    temperature: float = setting(
+        0.0, "Sampling temperature; 0 is greedy (deterministic).", minimum=0.0, maximum=2.0
+    )
     top_p: float = setting(0.95, "Nucleus sampling when temperature > 0.", minimum=0.0, maximum=1.0)
     seed: int = setting(0, "Sampling seed for reproducible alternatives.", minimum=0)
-    alternatives: int = setting(3, "Suggestions returned for an explicitly invoked inline completion (automatic triggers get one).", minimum=1, maximum=8)
-    debounce_ms: int = setting(30, "Wait this long after a keystroke before starting generation; a newer request cancels the older.", minimum=0, maximum=5000)
-    multiline: str = setting("auto", "Single- or multi-line suggestions: `auto` decides from the cursor context.", choices=("auto", "always", "never"))
+    alternatives: int = setting(
+        3,
+        "Suggestions returned for an explicitly invoked inline completion (automatic triggers get one).",
+        minimum=1,
+        maximum=8,
+    )
+    debounce_ms: int = setting(
+        0,
+        "Wait this long after a keystroke before starting an automatic completion. 0 suits the in-process model (a newer request supersedes the older and keeps its evaluated prompt); raise it to spare a shared remote server.",
+        minimum=0,
+        maximum=5000,
+    )
+    multiline: str = setting(
+        "auto",
+        "Single- or multi-line suggestions: `auto` decides from the cursor context.",
+        choices=("auto", "always", "never"),
+    )
     max_lines: int = setting(12, "Most lines in a multi-line suggestion.", minimum=1, maximum=200)
-    prefix_chars: int = setting(6000, "Characters of the current file before the cursor put into the prompt.", minimum=0)
-    suffix_chars: int = setting(2000, "Characters of the current file after the cursor put into the prompt.", minimum=0)
-    disabled_languages: list[str] = setting([], "Language ids (e.g. `markdown`) where completions are off.")
-    cache_size: int = setting(256, "Completions remembered so that typing through a suggestion needs no new generation.", minimum=0)
-    secure_filter: str = setting("drop", "Completions that introduce a security finding: `drop` them, `label` them, or `off`.", choices=("drop", "label", "off"))
-    check_parse: bool = setting(True, "Drop a completion that turns a file that parsed into one that does not.")
-    partial_notifications: bool = setting(False, "Send `slm/partialCompletion` notifications with the text generated so far (editor plugins draw it as ghost text).")
+    prefix_chars: int = setting(
+        6000, "Characters of the current file before the cursor put into the prompt.", minimum=0
+    )
+    suffix_chars: int = setting(
+        2000, "Characters of the current file after the cursor put into the prompt.", minimum=0
+    )
+    disabled_languages: list[str] = setting(
+        [], "Language ids (e.g. `markdown`) where completions are off."
+    )
+    cache_size: int = setting(
+        256,
+        "Completions remembered so that typing through a suggestion needs no new generation.",
+        minimum=0,
+    )
+    secure_filter: str = setting(
+        "drop",
+        "Completions that introduce a security finding: `drop` them, `label` them, or `off`.",
+        choices=("drop", "label", "off"),
+    )
+    check_parse: bool = setting(
+        True, "Drop a completion that turns a file that parsed into one that does not."
+    )
+    partial_notifications: bool = setting(
+        False,
+        "Send `slm/partialCompletion` notifications with the text generated so far (editor plugins draw it as ghost text).",
+    )
 
 
 @dataclass
@@ -87,9 +191,13 @@ class ContextSettings:
     """Which cross-file snippets go into the prompt."""
 
     enabled: bool = setting(True, "Put cross-file context from the index into the prompt.")
-    budget_tokens: int = setting(768, "Token budget for cross-file context in one prompt.", minimum=0, maximum=65536)
+    budget_tokens: int = setting(
+        768, "Token budget for cross-file context in one prompt.", minimum=0, maximum=65536
+    )
     max_snippets: int = setting(8, "Most snippets in one prompt.", minimum=0, maximum=128)
-    ring_size: int = setting(16, "Recently edited/viewed chunks remembered for context.", minimum=0, maximum=1024)
+    ring_size: int = setting(
+        16, "Recently edited/viewed chunks remembered for context.", minimum=0, maximum=1024
+    )
     chunk_lines: int = setting(32, "Lines per recently-edited chunk.", minimum=4, maximum=512)
 
 
@@ -98,14 +206,34 @@ class IndexSettings:
     """How the workspace is crawled, parsed and kept fresh."""
 
     enabled: bool = setting(True, "Index the workspace at start.")
-    include: list[str] = setting([], "Glob patterns to index; empty: every file of a known language.")
-    exclude: list[str] = setting(["node_modules/", ".git/", "vendor/", "third_party/", "dist/", "build/", "*.min.js"], "Glob patterns (gitignore syntax) never indexed, besides `.gitignore`.")
+    include: list[str] = setting(
+        [], "Glob patterns to index; empty: every file of a known language."
+    )
+    exclude: list[str] = setting(
+        ["node_modules/", ".git/", "vendor/", "third_party/", "dist/", "build/", "*.min.js"],
+        "Glob patterns (gitignore syntax) never indexed, besides `.gitignore`.",
+    )
     max_file_bytes: int = setting(1_000_000, "Files larger than this are skipped.", minimum=1)
-    cache_dir: str = setting("", "Where the msgpack index cache lives; empty: the user cache folder (`$XDG_CACHE_HOME/slm-lsp`).")
+    cache_dir: str = setting(
+        "",
+        "Where the msgpack index cache lives; empty: the user cache folder (`$XDG_CACHE_HOME/slm-lsp`).",
+    )
     watch: bool = setting(True, "Keep the index fresh with file-system events (watchdog).")
-    jobs: int = setting(0, "Parser processes for a cold index; 0 uses all cores.", minimum=0, maximum=256)
-    watch_debounce_ms: int = setting(100, "Wait this long after the last file-system event before re-indexing the batch of changed files.", minimum=0, maximum=10000)
-    symbol_depth: int = setting(8, "Deepest syntax-tree level where a definition may start (0: unlimited); deeper nesting is rare and costs parse time.", minimum=0, maximum=64)
+    jobs: int = setting(
+        0, "Parser processes for a cold index; 0 uses all cores.", minimum=0, maximum=256
+    )
+    watch_debounce_ms: int = setting(
+        100,
+        "Wait this long after the last file-system event before re-indexing the batch of changed files.",
+        minimum=0,
+        maximum=10000,
+    )
+    symbol_depth: int = setting(
+        8,
+        "Deepest syntax-tree level where a definition may start (0: unlimited); deeper nesting is rare and costs parse time.",
+        minimum=0,
+        maximum=64,
+    )
 
 
 @dataclass
@@ -115,23 +243,44 @@ class SecuritySettings:
     enabled: bool = setting(True, "Report security findings as diagnostics.")
     disabled_rules: list[str] = setting([], "Rule ids never reported.")
     exclude_paths: list[str] = setting([], "Glob patterns of files never checked.")
-    min_confidence: str = setting("low", "Report findings of at least this confidence.", choices=("low", "medium", "high"))
+    min_confidence: str = setting(
+        "low", "Report findings of at least this confidence.", choices=("low", "medium", "high")
+    )
     max_file_bytes: int = setting(2_000_000, "Larger files are not checked.", minimum=1)
     time_budget_ms: int = setting(2000, "Most time spent checking one file.", minimum=10)
-    debounce_ms: int = setting(250, "Wait after an edit before re-checking the document.", minimum=0, maximum=10000)
+    debounce_ms: int = setting(
+        250, "Wait after an edit before re-checking the document.", minimum=0, maximum=10000
+    )
 
 
 @dataclass
 class ReviewSettings:
     """The headless review (`slm-lsp review`); command-line flags override these."""
 
-    fail_on: str = setting("medium", "Exit with status 1 when a finding has at least this severity (`never`: always 0).", choices=("never", "low", "medium", "high"))
-    min_confidence: str = setting("low", "Report findings of at least this confidence.", choices=("low", "medium", "high"))
+    fail_on: str = setting(
+        "medium",
+        "Exit with status 1 when a finding has at least this severity (`never`: always 0).",
+        choices=("never", "low", "medium", "high"),
+    )
+    min_confidence: str = setting(
+        "low", "Report findings of at least this confidence.", choices=("low", "medium", "high")
+    )
     jobs: int = setting(0, "Checker processes; 0 uses all cores.", minimum=0, maximum=256)
-    exclude: list[str] = setting(["node_modules/", "vendor/", "third_party/", "dist/", "build/", "*.min.js"], "Glob patterns (gitignore syntax) never reviewed, besides `.gitignore`.")
-    model_token_budget: int = setting(4096, "With `--with-model`: most tokens the model may generate in one run, all explanations and rewrites together.", minimum=0)
-    explanation_max_tokens: int = setting(96, "With `--with-model`: most tokens of one explanation.", minimum=1, maximum=1024)
-    rewrite_max_tokens: int = setting(192, "With `--with-model`: most tokens of one proposed rewrite.", minimum=1, maximum=1024)
+    exclude: list[str] = setting(
+        ["node_modules/", "vendor/", "third_party/", "dist/", "build/", "*.min.js"],
+        "Glob patterns (gitignore syntax) never reviewed, besides `.gitignore`.",
+    )
+    model_token_budget: int = setting(
+        4096,
+        "With `--with-model`: most tokens the model may generate in one run, all explanations and rewrites together.",
+        minimum=0,
+    )
+    explanation_max_tokens: int = setting(
+        96, "With `--with-model`: most tokens of one explanation.", minimum=1, maximum=1024
+    )
+    rewrite_max_tokens: int = setting(
+        192, "With `--with-model`: most tokens of one proposed rewrite.", minimum=1, maximum=1024
+    )
 
 
 @dataclass
@@ -144,7 +293,9 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
-    log_level: str = setting("info", "Server log level.", choices=("debug", "info", "warning", "error"))
+    log_level: str = setting(
+        "info", "Server log level.", choices=("debug", "info", "warning", "error")
+    )
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -189,9 +340,6 @@ def _undot(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-
-
-
 def _snake(name: str) -> str:
     """Accept camelCase keys from editors (``maxTokens`` → ``max_tokens``)."""
     return "".join("_" + c.lower() if c.isupper() else c for c in name)
@@ -229,12 +377,25 @@ def _coerce(value: Any, typ: Any, meta: Any, name: str) -> Any:
     if origin is list:
         (item,) = get_args(typ)
         if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()] if not value.startswith("[") else json.loads(value)
+            value = (
+                [v.strip() for v in value.split(",") if v.strip()]
+                if not value.startswith("[")
+                else json.loads(value)
+            )
         if not isinstance(value, list):
             raise ValueError(f"setting '{name}' must be a list, got {value!r}")
         return [_coerce(v, item, {}, name) for v in value]
     if typ is bool:
-        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+        if isinstance(value, str) and value.lower() in (
+            "true",
+            "1",
+            "yes",
+            "on",
+            "false",
+            "0",
+            "no",
+            "off",
+        ):
             return value.lower() in ("true", "1", "yes", "on")
         if not isinstance(value, bool):
             raise ValueError(f"setting '{name}' must be true or false, got {value!r}")
@@ -243,11 +404,17 @@ def _coerce(value: Any, typ: Any, meta: Any, name: str) -> Any:
         if isinstance(value, bool):
             raise ValueError(f"setting '{name}' must be a number, got {value!r}")
         try:
-            number = typ(value) if not (typ is int and isinstance(value, float) and not value.is_integer()) else None
+            number = (
+                typ(value)
+                if not (typ is int and isinstance(value, float) and not value.is_integer())
+                else None
+            )
         except (TypeError, ValueError):
             number = None
         if number is None:
-            raise ValueError(f"setting '{name}' must be {'an integer' if typ is int else 'a number'}, got {value!r}")
+            raise ValueError(
+                f"setting '{name}' must be {'an integer' if typ is int else 'a number'}, got {value!r}"
+            )
         lo, hi = meta.get("minimum"), meta.get("maximum")
         if (lo is not None and number < lo) or (hi is not None and number > hi):
             raise ValueError(f"setting '{name}' must be between {lo} and {hi}, got {number}")
@@ -290,12 +457,16 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
 
 def user_cache_dir() -> Path:
     """The per-user cache folder for slm-lsp (index caches, the fetched default model)."""
-    base = os.environ.get("SLM_LSP_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "slm-lsp")
+    base = os.environ.get("SLM_LSP_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "slm-lsp"
+    )
     return Path(base)
 
 
 # ---------------------------------------------------------------------- reference
-def iter_settings(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, Any, dict[str, Any]]]:
+def iter_settings(
+    cls: type = Settings, prefix: str = ""
+) -> list[tuple[str, str, Any, dict[str, Any]]]:
     """(dotted key, type name, default, metadata) for every setting, in definition order."""
     rows: list[tuple[str, str, Any, dict[str, Any]]] = []
     hints = get_type_hints(cls)
@@ -312,15 +483,34 @@ def iter_settings(cls: type = Settings, prefix: str = "") -> list[tuple[str, str
 
 def reference_markdown() -> str:
     """The configuration reference (docs/configuration.md is generated from this)."""
-    lines = ["# Configuration reference", "", "Generated by `slm-lsp config --markdown` from `slm_lsp/config.py`; do not edit by hand.", "", (__doc__ or "").strip(), ""]
+    lines = [
+        "# Configuration reference",
+        "",
+        "Generated by `slm-lsp config --markdown` from `slm_lsp/config.py`; do not edit by hand.",
+        "",
+        (__doc__ or "").strip(),
+        "",
+    ]
     section = None
     for key, tname, default, meta in iter_settings():
         head = key.split(".")[0] if "." in key else ""
         if head != section:
             section = head
-            lines += ["", f"## `{section or 'general'}`", "", "| key | type | default | description |", "|---|---|---|---|"]
-        extra = f" One of: {', '.join(f'`{c}`' for c in meta['choices'])}." if meta.get("choices") else ""
-        lines.append(f"| `{key}` | {tname} | `{json.dumps(default)}` | {meta.get('doc', '')}{extra} |")
+            lines += [
+                "",
+                f"## `{section or 'general'}`",
+                "",
+                "| key | type | default | description |",
+                "|---|---|---|---|",
+            ]
+        extra = (
+            f" One of: {', '.join(f'`{c}`' for c in meta['choices'])}."
+            if meta.get("choices")
+            else ""
+        )
+        lines.append(
+            f"| `{key}` | {tname} | `{json.dumps(default)}` | {meta.get('doc', '')}{extra} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -328,7 +518,13 @@ def json_schema() -> dict[str, Any]:
     """A JSON schema of the ``slm`` settings (the VS Code extension's settings are checked against it)."""
     props: dict[str, Any] = {}
     for key, tname, default, meta in iter_settings():
-        t = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list[str]": "array"}[tname]
+        t = {
+            "str": "string",
+            "int": "integer",
+            "float": "number",
+            "bool": "boolean",
+            "list[str]": "array",
+        }[tname]
         entry: dict[str, Any] = {"type": t, "default": default, "description": meta.get("doc", "")}
         if meta.get("choices"):
             entry["enum"] = list(meta["choices"])
@@ -339,4 +535,8 @@ def json_schema() -> dict[str, Any]:
         if t == "array":
             entry["items"] = {"type": "string"}
         props[key] = entry
-    return {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": props}
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": props,
+    }

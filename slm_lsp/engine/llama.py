@@ -143,6 +143,7 @@ class LlamaEngine:
         self.load_seconds = time.perf_counter() - t0
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._special_cache: dict[str, int | None] = {}
+        self.prompt_chunk = settings.prompt_chunk
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
         self._abort_cb = llama_cpp.ggml_abort_callback(
@@ -295,9 +296,13 @@ class LlamaEngine:
             gen.stop_reason = "cancelled"
             return gen
         self.llm.set_seed(params.seed)
+        t0 = time.perf_counter()
+        if not self._evaluate_prompt(ids, cached, cancel):
+            gen.stop_reason = "cancelled"
+            gen.prompt_ms = (time.perf_counter() - t0) * 1000
+            return gen
         self._cancel = cancel
         pending = b""
-        t0 = time.perf_counter()
         t_first: float | None = None
         stop_text = tuple(s for s in prompt.stop_text if s)
         try:
@@ -350,6 +355,24 @@ class LlamaEngine:
         gen.prompt_ms = (first - t0) * 1000
         gen.gen_ms = (t1 - first) * 1000
         return gen
+
+    def _evaluate_prompt(self, ids: list[int], cached: int, cancel: threading.Event) -> bool:
+        """Evaluate all but the last prompt token, ``prompt_chunk`` tokens at a time; False when cancelled.
+
+        Cancellation is checked between chunks, never inside one, so every finished chunk stays in
+        the KV cache: while the user types, each request carries the evaluation on from where the
+        superseded one stopped, instead of throwing a half-evaluated prompt away on every key.
+        """
+        llm = self.llm
+        start = min(cached, len(ids) - 1)
+        if llm.n_tokens > start:
+            llm.n_tokens = start  # forget what diverges (eval drops those KV cells)
+        chunk = max(1, self.prompt_chunk)
+        while llm.n_tokens < len(ids) - 1:
+            if cancel.is_set():
+                return False
+            llm.eval(ids[llm.n_tokens : min(llm.n_tokens + chunk, len(ids) - 1)])
+        return True
 
     def _resync_after_abort(self) -> None:
         """After an interrupted decode, drop KV entries beyond what the Python side knows was evaluated."""

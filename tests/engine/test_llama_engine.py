@@ -224,3 +224,31 @@ def test_long_tokens_are_not_lost(engine: LlamaEngine) -> None:
     assert 8653 in ids or 11596 in ids  # the vocabulary's 64-byte tokens are used
     assert engine.detokenize(ids) == "x = 1\n" + spaces + "y\n" + "-" * 64 + "\n"
     assert engine.piece(8653) == spaces.encode()
+
+
+class CancelAfter(threading.Event):
+    """A cancel event that reports itself set after ``n`` checks (a keystroke arriving mid-prompt)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.checks = n
+
+    def is_set(self) -> bool:
+        self.checks -= 1
+        return self.checks < 0
+
+
+def test_cancelled_prompt_evaluation_keeps_finished_chunks(tiny_model_path: Path) -> None:
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=2048, prompt_chunk=16))
+    try:
+        body = "".join(f"item_{i} = compute({i})\n" for i in range(60))
+        prompt = build_prompt(eng.family, prefix=body, suffix="\n")
+        first = eng.generate(prompt, GenerationParams(max_tokens=4), CancelAfter(4))
+        assert first.stop_reason == "cancelled" and first.n_generated == 0
+        kept = eng.llm.n_tokens
+        assert kept == 3 * 16  # three chunks were evaluated before the "keystroke"
+        second = eng.generate(prompt, GenerationParams(max_tokens=2), threading.Event())
+        assert second.stop_reason == "length"
+        assert second.n_prompt_evaluated == second.n_prompt - kept  # carried on where the first stopped
+    finally:
+        eng.close()

@@ -77,7 +77,7 @@ class Plan:
 class Outcome:
     """A finished completion: what was asked, what came back, what is shown."""
 
-    plan: Plan
+    plan: Plan | None  #: None when the cache served it (nothing was planned)
     prompt: Prompt | None = None
     prompt_ids: list[int] = field(default_factory=list)
     generations: list[Generation] = field(default_factory=list)
@@ -379,7 +379,12 @@ class CompletionService:
             new_text = doc.text[:cur] + text + doc.text[cur:]
             last = plan.line + text.count("\n")
             introduced = introduced_findings(
-                self.security, doc, new_text, plan.line, last, lambda: base.findings(self.security, doc)
+                self.security,
+                doc,
+                new_text,
+                plan.line,
+                last,
+                lambda: base.findings(self.security, doc),
             )
             if introduced:
                 return ("drop" if mode == "drop" else "label", "; ".join(introduced))
@@ -484,7 +489,8 @@ def introduced_findings(
     """
     try:
         on_inserted = [
-            f for f in security.check(new_text, doc.path, doc.language)
+            f
+            for f in security.check(new_text, doc.path, doc.language)
             if first_line <= f.start_line <= last_line
         ]
         if not on_inserted:
@@ -520,13 +526,13 @@ def describe(outcome: Outcome) -> dict[str, Any]:
         "dropped": [{"text": t, "why": w} for t, w in outcome.dropped],
         "context": [
             {"path": s.path, "reason": s.reason, "score": round(s.score, 3), "text": s.text}
-            for s in outcome.plan.snippets
+            for s in (outcome.plan.snippets if outcome.plan else [])
         ],
         "window": {
-            "first_line": outcome.plan.window[0] + 1,
-            "last_line": outcome.plan.window[1] + 1,
+            "first_line": outcome.plan.window[0] + 1 if outcome.plan else None,
+            "last_line": outcome.plan.window[1] + 1 if outcome.plan else None,
         },
-        "multiline": outcome.plan.multiline,
+        "multiline": outcome.plan.multiline if outcome.plan else None,
         "timings": {
             "prompt_tokens": gen.n_prompt,
             "prompt_tokens_evaluated": gen.n_prompt_evaluated,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from slm_lsp.completion import Outcome
+from slm_lsp.completion import Outcome, Suggestion
 from slm_lsp.engine.base import EngineError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,11 +48,8 @@ async def complete(
     line, col = pos
     t0 = time.perf_counter()
     cached = ls.completion.cache.get(doc, line, col)
-    if cached:
-        plan = ls.completion.plan(doc, line, col)
-        out = Outcome(plan=plan, cached=True)
-        from slm_lsp.completion import Suggestion
-
+    if cached:  # typing through a shown suggestion: no planning, no retrieval, no model
+        out = Outcome(plan=None, cached=True)
         out.suggestions = [Suggestion(t) for t in cached[: max(1, alternatives)]]
         ls.last_latency_ms = (time.perf_counter() - t0) * 1000
         return out

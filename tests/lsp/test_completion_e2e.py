@@ -232,3 +232,27 @@ async def test_work_done_progress_while_generating(client: LanguageClient, works
         await asyncio.sleep(0.02)
     kinds = [type(r).__name__ for r in client.progress_reports[token]]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+
+
+async def test_typing_through_a_suggestion_is_served_from_the_cache(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
+    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 6, "checkParse": False, "secureFilter": "off", "multiline": "never"}})
+    await wait_ready(client)
+    ctx = lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Automatic)
+    text = "value = \n"
+    uri = open_doc(client, workspace / "t.py", text)
+    first = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0, character=8), context=ctx))
+    assert first is not None and first.items, "the tiny model suggests something at an assignment"
+    suggestion = first.items[0].insert_text
+    typed = suggestion[0]
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=0, character=8), end=lsp.Position(line=0, character=8)), text=typed)],
+        )
+    )
+    col = 8 + len(typed.encode("utf-16-le")) // 2
+    second = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0, character=col), context=ctx))
+    status = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status"))
+    if len(suggestion) > 1:
+        assert second is not None and second.items[0].insert_text == suggestion[1:]
+        assert status["cache_hits"] == 1

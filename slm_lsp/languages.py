@@ -34,6 +34,9 @@ class LanguageSpec:
     filenames: tuple[str, ...] = ()  #: exact file names (``Makefile``-style)
     line_comment: str = "//"  #: how a one-line comment starts (used to label prompt snippets)
     shebangs: tuple[str, ...] = field(default=())  #: interpreters named on a ``#!`` line
+    queries: str = (
+        ""  #: folder under ``grammars/`` whose queries this language uses (default: ``name``)
+    )
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -60,7 +63,15 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         (".ts", ".mts", ".cts"),
         ("typescript",),
     ),
-    LanguageSpec("tsx", "tree_sitter_typescript", "language_tsx", (".tsx",), ("typescriptreact",)),
+    # TSX is TypeScript's grammar plus JSX: the TypeScript queries hold for it unchanged.
+    LanguageSpec(
+        "tsx",
+        "tree_sitter_typescript",
+        "language_tsx",
+        (".tsx",),
+        ("typescriptreact",),
+        queries="typescript",
+    ),
     LanguageSpec("go", "tree_sitter_go", "language", (".go",), ("go",)),
     LanguageSpec("rust", "tree_sitter_rust", "language", (".rs",), ("rust",)),
     LanguageSpec("java", "tree_sitter_java", "language", (".java",), ("java",)),
@@ -148,8 +159,9 @@ def parser(name: str) -> tree_sitter.Parser:
 
 
 def query_path(name: str, query: str) -> Path:
-    """Path of ``grammars/<language>/<query>.scm`` (may not exist)."""
-    return GRAMMARS_DIR / name / f"{query}.scm"
+    """Path of ``grammars/<language>/<query>.scm`` (may not exist); a language may share another's folder."""
+    spec = _BY_NAME.get(name)
+    return GRAMMARS_DIR / ((spec.queries if spec else "") or name) / f"{query}.scm"
 
 
 @cache

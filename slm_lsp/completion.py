@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -551,7 +550,3 @@ def relative_path(path: str, root: str | None) -> str:
         except (ValueError, OSError):
             pass
     return Path(path).name
-
-
-def now_ms() -> float:
-    return time.perf_counter() * 1000

@@ -1,56 +1,15 @@
-"""Positions and documents: code-point offsets inside, client units (UTF-16/8/32) converted only here.
+"""Positions and file text inside slm-lsp: line/column ↔ offset, decoding, binary detection.
 
 Inside slm-lsp a position is ``(line, column)`` with both 0-based and the column counted in Unicode
 code points (a Python ``str`` index into the line). LSP clients count columns in UTF-16 code units
-by default (or UTF-8 / UTF-32 when negotiated); ``Encoding`` converts at the boundary.
+by default (or UTF-8 / UTF-32 when negotiated); the LSP layer converts at the boundary with pygls's
+position codec (``SlmServer.to_server_position`` / ``to_client_range``), nowhere else.
 """
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from enum import Enum
-
-
-class Encoding(str, Enum):
-    """The position encodings of LSP 3.17."""
-
-    UTF8 = "utf-8"
-    UTF16 = "utf-16"
-    UTF32 = "utf-32"
-
-
-def _unit_len(ch: str, enc: Encoding) -> int:
-    o = ord(ch)
-    if enc is Encoding.UTF32:
-        return 1
-    if enc is Encoding.UTF16:
-        return 2 if o > 0xFFFF else 1
-    return 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
-
-
-def to_client_column(line: str, column: int, enc: Encoding) -> int:
-    """Code-point column → client units."""
-    if enc is Encoding.UTF32:
-        return column
-    return sum(_unit_len(c, enc) for c in line[:column])
-
-
-def from_client_column(line: str, units: int, enc: Encoding) -> int:
-    """Client-unit column → code-point column, clamped to the line (a column past the end is the end)."""
-    if enc is Encoding.UTF32:
-        return max(0, min(units, len(line)))
-    count = 0
-    for i, ch in enumerate(line):
-        if count >= units:
-            return i
-        count += _unit_len(ch, enc)
-    return len(line)
-
-
-def byte_column_to_char(line_bytes: bytes, byte_col: int) -> int:
-    """A tree-sitter byte column → code-point column on that line (invalid UTF-8 is replaced)."""
-    return len(line_bytes[:byte_col].decode("utf-8", errors="replace"))
 
 
 @dataclass

@@ -22,7 +22,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 FAMILIES_FILE = Path(__file__).with_name("families.toml")
-SLOTS = ("$prefix", "$suffix", "$context", "$current_file")
 #: Control-token spellings of every family, defused in file text sent to a remote server as a string.
 COMMON_CONTROL_TOKENS = (
     "<｜fim▁begin｜>",

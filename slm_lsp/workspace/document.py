@@ -1,7 +1,7 @@
 """Open documents kept parsed while they are edited: text + tree-sitter tree, updated incrementally.
 
 Edits arrive as LSP-style ranges in code points (``(start_line, start_col, end_line, end_col,
-new_text)``, 0-based; ``text.Encoding`` converts client units before this point). Each edit is
+new_text)``, 0-based; the LSP layer converts client units before this point). Each edit is
 applied to the text and, in UTF-8 byte offsets and byte columns, to the tree with ``Tree.edit``;
 the tree is then reparsed once with the old tree, so unchanged parts are reused. The result is
 the same tree a full parse of the new text gives (tested), at a fraction of the cost.

@@ -224,7 +224,7 @@ class IndexSettings:
     )
     watch_debounce_ms: int = setting(
         100,
-        "Wait this long after the last file-system event before re-indexing the batch of changed files.",
+        "Wait this long after the last file-system event, or the last edit of an open document, before re-indexing what changed.",
         minimum=0,
         maximum=10000,
     )

@@ -123,6 +123,7 @@ class SlmServer(LanguageServer):
         self.findings: dict[
             str, tuple[int | None, list[Any]]
         ] = {}  #: uri → (version, security findings)
+        self.index_timers: dict[str, asyncio.TimerHandle] = {}  #: uri → pending re-index of an open document
 
     # ------------------------------------------------------------------ settings
     def apply_settings(self) -> list[str]:
@@ -251,7 +252,7 @@ class SlmServer(LanguageServer):
             for uri in list(self.workspace.text_documents):
                 parsed = self.parsed.get(uri)
                 if parsed is not None:
-                    self._index_document(uri, parsed.text, parsed.tree)
+                    self._index_document(uri, parsed.text, parsed.language, parsed.tree)
             if self.settings.index.watch:
                 index.start_watching()
             log.info("index ready: %s", stats)
@@ -272,16 +273,40 @@ class SlmServer(LanguageServer):
                 lsp.MessageType.Warning,
             )
 
-    def _index_document(self, uri: str, text: str, tree: Any = None) -> None:
+    def _index_document(self, uri: str, text: str, language: str | None, tree: Any = None) -> None:
         """Overlay unsaved editor contents on the index (``tree``: the document's current syntax tree)."""
-        if self.index is None:
+        if self.index is None or not language or not uri.startswith("file:"):
             return
-        doc = self.document(uri)
-        if doc is not None and doc.language and uri.startswith("file:"):
-            try:
-                self.index.update_document(Path(to_fs_path(uri) or ""), text, doc.language, tree)
-            except Exception:
-                log.exception("index update of %s failed", uri)
+        try:
+            self.index.update_document(Path(to_fs_path(uri) or ""), text, language, tree)
+        except Exception:
+            log.exception("index update of %s failed", uri)
+
+    def schedule_index(self, uri: str) -> None:
+        """Re-index an open document once edits pause (``index.watch_debounce_ms``), not on every key.
+
+        Runs on the event loop, the thread that edits the document's syntax tree.
+        """
+        handle = self.index_timers.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        if self.index is None or self.loop is None:
+            return
+
+        def run() -> None:
+            self.index_timers.pop(uri, None)
+            parsed = self.parsed.get(uri)
+            if parsed is not None:
+                self._index_document(uri, parsed.text, parsed.language, parsed.tree)
+
+        self.index_timers[uri] = self.loop.call_later(
+            self.settings.index.watch_debounce_ms / 1000, run
+        )
+
+    def cancel_index(self, uri: str) -> None:
+        handle = self.index_timers.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
 
     # ------------------------------------------------------------------ documents
     def document(self, uri: str) -> Document | None:

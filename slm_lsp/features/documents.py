@@ -31,7 +31,7 @@ def register(server: SlmServer) -> None:
         parsed = None
         if doc.language:
             parsed = _safe(ls.parsed.open, uri, doc.text, doc.language, doc.version or 0)
-        ls._index_document(uri, doc.text, getattr(parsed, "tree", None))
+        ls._index_document(uri, doc.text, doc.language, getattr(parsed, "tree", None))
         diagnostics.schedule(ls, uri, delay=0.0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
@@ -46,8 +46,8 @@ def register(server: SlmServer) -> None:
                 line = change.range.start.line
         if ls.retriever is not None:
             _safe(ls.retriever.note_edit, doc.path, doc.text, line)
-        parsed = _safe(_reparse, ls, uri, params, doc.text)
-        ls._index_document(uri, doc.text, getattr(parsed, "tree", None))
+        _safe(_reparse, ls, uri, params, doc.text)
+        ls.schedule_index(uri)
         diagnostics.schedule(ls, uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
@@ -59,6 +59,7 @@ def register(server: SlmServer) -> None:
         uri = params.text_document.uri
         ls.completion.cache.clear(uri)
         ls.parsed.close(uri)
+        ls.cancel_index(uri)
         if ls.index is not None and uri.startswith("file:"):
             _safe(ls.index.close_document, Path(to_fs_path(uri) or ""))
         diagnostics.forget(ls, uri)

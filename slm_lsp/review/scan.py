@@ -9,13 +9,13 @@ depend on ``--jobs``.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 
 from slm_lsp.config import SecuritySettings
+from slm_lsp.processes import worker_context
 from slm_lsp.review.files import Target
 from slm_lsp.security.engine import BINARY_SAMPLE, SecurityEngine
 from slm_lsp.security.model import Finding
@@ -99,8 +99,8 @@ def check_all(
 ) -> list[FileResult]:
     """Check every target over ``jobs`` processes (1: in this process); results sorted by path.
 
-    The worker processes are started (forked) before ``progress`` is entered, so that no thread of
-    the progress display exists when they fork.
+    The worker processes are started before ``progress`` is entered, so that no thread of the
+    progress display exists when they start (fork is then safe; see ``processes.worker_context``).
     """
     results: list[FileResult] = []
     jobs = max(1, min(jobs, len(targets)))
@@ -111,11 +111,8 @@ def check_all(
         else:
             ordered = sorted(targets, key=lambda t: (-t.size, t.rel))
             chunk = max(1, min(MAX_CHUNK, len(ordered) // (jobs * 8)))
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
             pool = stack.enter_context(
-                multiprocessing.get_context(method).Pool(
-                    jobs, initializer=_init_worker, initargs=(settings,)
-                )
+                worker_context().Pool(jobs, initializer=_init_worker, initargs=(settings,))
             )
             stream = pool.imap_unordered(_check_in_worker, ordered, chunksize=chunk)
         if progress is not None:

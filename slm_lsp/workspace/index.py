@@ -15,7 +15,6 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import logging
-import multiprocessing
 import os
 import re
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 from slm_lsp import languages
 from slm_lsp.config import IndexSettings
 from slm_lsp.context.secrets import is_secret_path
+from slm_lsp.processes import worker_context
 from slm_lsp.workspace import cache as cache_mod
 from slm_lsp.workspace.crawl import Crawler, FileInfo
 from slm_lsp.workspace.parse import (
@@ -51,6 +51,10 @@ CHUNKS_PER_WORKER = 24
 SYMBOL_LRU_FILES = 256
 #: Most name matches looked at by one ``search`` pass.
 SEARCH_SCAN_CAP = 20_000
+
+
+class IndexCancelled(Exception):
+    """A build stopped by ``WorkspaceIndex.cancel`` (the server is shutting down)."""
 
 
 @dataclass
@@ -106,6 +110,7 @@ class WorkspaceIndex:
         self._names_blob: str | None = None  # "\n"-joined sorted names, for search
         self._dirty = False
         self._watcher = None  # type: ignore[var-annotated]
+        self._cancelled = threading.Event()  # set by cancel(): a build in progress gives up
         self.generation = 0  #: bumped on every change (lets callers cache derived data)
 
     # ------------------------------------------------------------------------------------ keys
@@ -179,7 +184,9 @@ class WorkspaceIndex:
         old = {r.rel: r for r in cached} if cached is not None else {}
         keep: list[FileRecord] = []
         todo: list[FileInfo] = []
-        for info in self.crawler.walk():
+        for n, info in enumerate(self.crawler.walk()):
+            if n % 256 == 0:
+                self._check_cancelled()
             rec = old.get(info.rel)
             if (
                 rec is not None
@@ -242,11 +249,14 @@ class WorkspaceIndex:
         if workers > 1 and len(jobs) >= MIN_FILES_FOR_WORKERS:
             try:
                 results = self._parse_in_workers(jobs, workers, progress)
+            except IndexCancelled:
+                raise
             except Exception as exc:  # a broken pool: finish in this process
                 log.warning("index: worker processes failed (%r); parsing in-process", exc)
                 results = []
         if not results and jobs:
             for n, job in enumerate(jobs, 1):
+                self._check_cancelled()
                 results.append(index_file(job))
                 if n % 64 == 0 or n == len(jobs):
                     progress(n)
@@ -273,20 +283,30 @@ class WorkspaceIndex:
         for i, job in enumerate(jobs):
             r, c = divmod(i, n_chunks)
             chunks[c if r % 2 == 0 else n_chunks - 1 - c].append(job)
-        # fork: workers start in milliseconds with the grammars already loaded, and never re-run
-        # ``__main__``; they only parse (no locks, no logging), which keeps fork safe in a threaded server
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        ctx = multiprocessing.get_context(method)
         out: list[FileRecord | tuple[str, str]] = []
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=worker_context()
+        )
+        try:
             futures = [pool.submit(index_chunk, chunk) for chunk in chunks if chunk]
-            for fut in concurrent.futures.as_completed(futures):
-                part = fut.result()
-                for res in part:
-                    if isinstance(res, tuple) and not isinstance(res, FileRecord) and len(res) == 8:
-                        res = FileRecord(*res)
-                    out.append(res)
-                progress(len(out))
+            pending = set(futures)
+            while pending:
+                self._check_cancelled()
+                done, pending = concurrent.futures.wait(
+                    pending, timeout=0.25, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for fut in done:
+                    for res in fut.result():
+                        if (
+                            isinstance(res, tuple)
+                            and not isinstance(res, FileRecord)
+                            and len(res) == 8
+                        ):
+                            res = FileRecord(*res)
+                        out.append(res)
+                    progress(len(out))
+        finally:  # on cancel, chunks not started are dropped and nobody waits for the running ones
+            pool.shutdown(wait=not self._cancelled.is_set(), cancel_futures=True)
         intern = sys.intern
         return [
             FileRecord(
@@ -403,6 +423,14 @@ class WorkspaceIndex:
 
         self._watcher = IndexWatcher(self, self.settings.watch_debounce_ms / 1000.0)
         self._watcher.start()
+
+    def cancel(self) -> None:
+        """Make a build in progress (on another thread) give up soon with ``IndexCancelled``."""
+        self._cancelled.set()
+
+    def _check_cancelled(self) -> None:
+        if self._cancelled.is_set():
+            raise IndexCancelled(str(self.root))
 
     def stop(self) -> None:
         """Stop watching and save the cache when it changed."""

@@ -138,3 +138,41 @@ def test_no_lsp_imports_in_core_packages() -> None:
                     else []
                 )
                 assert not any(n.split(".")[0] in ("pygls", "lsprotocol") for n in names), py
+
+
+def test_cancel_stops_a_build_in_progress(tmp_path: Path) -> None:
+    import threading
+
+    import pytest
+
+    from slm_lsp.workspace.index import IndexCancelled
+
+    write_tree(tmp_path / "ws", {f"pkg/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(120)})
+    for jobs in (1, 2):  # in this process, and in worker processes
+        index = make_index(tmp_path / "ws", tmp_path / f"cache{jobs}", jobs=jobs, watch=False)
+        seen: list[int] = []
+
+        def progress(done: int, total: int, index=index, seen=seen) -> None:  # type: ignore[no-untyped-def]
+            seen.append(done)
+            if done > 0:
+                index.cancel()
+
+        with pytest.raises(IndexCancelled):
+            index.load_or_build(progress)
+        assert seen and seen[-1] < 120  # it stopped before the end
+        assert not (tmp_path / f"cache{jobs}").exists() or not any((tmp_path / f"cache{jobs}").iterdir())
+    # a thread in the server: the pool must not be left waiting after cancel
+    index = make_index(tmp_path / "ws", tmp_path / "cache3", jobs=2, watch=False)
+    index.cancel()
+    errors: list[BaseException] = []
+    t = threading.Thread(target=lambda: _run(index, errors))
+    t.start()
+    t.join(10)
+    assert not t.is_alive() and len(errors) == 1 and isinstance(errors[0], IndexCancelled)
+
+
+def _run(index, errors) -> None:  # type: ignore[no-untyped-def]
+    try:
+        index.load_or_build()
+    except BaseException as exc:  # noqa: BLE001 - the test inspects it
+        errors.append(exc)

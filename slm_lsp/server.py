@@ -80,6 +80,38 @@ class SlmProtocol(LanguageServerProtocol):
                 self._send_response(data["id"], error=exc.to_response_error())
             raise
 
+    def set_writer(self, writer: Any, include_headers: bool = True) -> None:
+        super().set_writer(_ClientPipe(writer), include_headers)
+
+
+class _ClientPipe:
+    """The transport's writer, except that a client that went away (its pipe or socket closed) is
+    logged once and later messages are dropped, instead of a traceback for every message."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+        self.lost = False
+
+    def write(self, data: bytes) -> Any:
+        if self.lost:
+            return None
+        try:
+            return self._writer.write(data)
+        except (
+            BrokenPipeError,
+            ConnectionResetError,
+            ValueError,
+        ) as exc:  # ValueError: closed file
+            self.lost = True
+            log.warning("the client's connection is closed (%s); dropping further messages", exc)
+            return None
+
+    def close(self) -> None:
+        try:
+            self._writer.close()
+        except (OSError, ValueError):
+            pass
+
 
 class SlmServer(LanguageServer):
     """slm-lsp's LanguageServer; one per process."""
@@ -106,6 +138,8 @@ class SlmServer(LanguageServer):
         self.security: Any = None  #: security.engine.SecurityEngine
         self.completion = CompletionService(settings)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slm-bg")
+        self._building: Any = None  #: the WorkspaceIndex being built, until it is ready
+        self._stopping = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.completions_enabled = True
         self.last_latency_ms: float | None = None
@@ -123,7 +157,9 @@ class SlmServer(LanguageServer):
         self.findings: dict[
             str, tuple[int | None, list[Any]]
         ] = {}  #: uri → (version, security findings)
-        self.index_timers: dict[str, asyncio.TimerHandle] = {}  #: uri → pending re-index of an open document
+        self.index_timers: dict[
+            str, asyncio.TimerHandle
+        ] = {}  #: uri → pending re-index of an open document
 
     # ------------------------------------------------------------------ settings
     def apply_settings(self) -> list[str]:
@@ -236,11 +272,14 @@ class SlmServer(LanguageServer):
 
     def _build_index(self) -> None:
         from slm_lsp.features import lifecycle
-        from slm_lsp.workspace.index import WorkspaceIndex
+        from slm_lsp.workspace.index import IndexCancelled, WorkspaceIndex
 
         assert self.root is not None
         try:
             index = WorkspaceIndex(self.root, self.settings.index)
+            self._building = index
+            if self._stopping:
+                index.cancel()
             self.call_threadsafe(lifecycle.index_progress, self, "begin", 0, 0)
             stats = index.load_or_build(
                 lambda done, total: self.call_threadsafe(
@@ -263,6 +302,8 @@ class SlmServer(LanguageServer):
                 getattr(stats, "files", 0),
                 getattr(stats, "symbols", 0),
             )
+        except IndexCancelled:
+            log.info("indexing stopped: the server is shutting down")
         except Exception as exc:
             log.exception("indexing failed")
             self._make_retriever(None)
@@ -380,7 +421,16 @@ class SlmServer(LanguageServer):
     def notify_threadsafe(self, method: str, payload: Any) -> None:
         self.call_threadsafe(self.protocol.notify, method, payload)
 
+    def shutdown(self) -> None:
+        """The transport ended (``exit``, or the client's pipes closed): our threads stop too, so
+        the process exits instead of lingering until an index build or a generation ends."""
+        self.shutdown_subsystems()
+        super().shutdown()
+
     def shutdown_subsystems(self) -> None:
+        self._stopping = True
+        if self._building is not None:
+            self._building.cancel()
         if self.worker is not None:
             self.worker.shutdown(timeout=2.0)
         if self.index is not None:

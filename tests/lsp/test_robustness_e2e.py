@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -66,6 +67,36 @@ def test_malformed_messages_do_not_kill_the_server(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
 
+
+
+def test_an_editor_that_vanishes_mid_session_ends_the_server_quietly(tmp_path: Path, tiny_model_path: Path) -> None:
+    """The editor dies without shutdown/exit while the index builds (enough files for worker
+    processes) and messages are in flight: the server exits on its own, with one log line about
+    the lost client instead of a traceback per message."""
+    for i in range(80):
+        (tmp_path / f"m{i}.py").write_text(f"def f{i}(x):\n    return x\n")
+    log_file = tmp_path / "server.log"
+    proc = subprocess.Popen([sys.executable, "-m", "slm_lsp", "serve", "--log-file", str(log_file), "--log-level", "info"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(frame(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}, "initializationOptions": {"model": {"path": str(tiny_model_path)}}}}).encode()))
+        proc.stdin.flush()
+        assert read_message(proc.stdout)["id"] == 1
+        proc.stdout.close()  # nobody reads any more
+        proc.stdin.write(frame(json.dumps({"jsonrpc": "2.0", "method": "initialized", "params": {}}).encode()))
+        proc.stdin.write(frame(json.dumps({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": (tmp_path / "m1.py").as_uri(), "languageId": "python", "version": 1, "text": "import os\nos.system(input())\n"}}}).encode()))
+        proc.stdin.flush()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "closed" not in (log_file.read_text() if log_file.exists() else ""):
+            time.sleep(0.1)
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = log_file.read_text()
+    assert "the client's connection is closed" in log
+    assert "Traceback" not in log and "Traceback" not in proc.stderr.read().decode()  # type: ignore[union-attr]
 
 async def test_huge_binary_and_odd_documents(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
     await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 4}})

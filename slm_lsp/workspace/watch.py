@@ -15,7 +15,18 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from slm_lsp.workspace.crawl import ALWAYS_SKIP_DIRS
@@ -29,6 +40,19 @@ log = logging.getLogger(__name__)
 SAVE_INTERVAL_S = 30.0
 #: Event types that change nothing on disk.
 _IGNORED_EVENTS = frozenset({"opened", "closed", "closed_no_write"})
+
+EVENTS_FOLLOWED = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileDeletedEvent,
+    FileMovedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+]
+"""What the watcher asks inotify for: changes only. Without a filter every open and read of a file
+or folder under the root (our own crawl, git, the editor) is delivered and handled too."""
 
 
 class IndexWatcher(FileSystemEventHandler):
@@ -73,7 +97,9 @@ class IndexWatcher(FileSystemEventHandler):
     def start(self) -> None:
         observer = Observer()
         try:
-            observer.schedule(self, str(self.index.root), recursive=True)
+            observer.schedule(
+                self, str(self.index.root), recursive=True, event_filter=EVENTS_FOLLOWED
+            )
             observer.start()
         except OSError as exc:  # inotify limits, a vanished root
             log.warning(

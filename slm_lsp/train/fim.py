@@ -54,6 +54,17 @@ def line_split(text: str, rng: random.Random) -> FIMSplit:
     return FIMSplit(text[:a], text[a:b], text[b:])
 
 
+def line_tail_split(text: str, rng: random.Random) -> FIMSplit:
+    """Cuts a text where a cursor stops mid-line: the middle runs from a point inside a line's code to the end of that line (or of one to two more), as when the user has typed part of a statement."""
+    whole = line_split(text, rng)
+    line_end = whole.middle.find("\n")
+    first = whole.middle if line_end < 0 else whole.middle[:line_end]
+    if len(first) < 2:
+        return whole
+    cut = rng.randint(1, len(first) - 1)
+    return FIMSplit(whole.prefix + whole.middle[:cut], whole.middle[cut:], whole.suffix)
+
+
 def psm_plan(split: FIMSplit) -> list[str | int]:
     """`<fim_prefix>P<fim_suffix>S<fim_middle>M` — the order the product prompts with."""
     return [
@@ -111,7 +122,8 @@ def document_plan(
         if path and rng.random() < cfg.header_rate:
             plan += [special_id(FILE_SEP), path + "\n"]
         if rng.random() < cfg.line_span_rate:
-            split = line_split(piece, rng)
+            tail = rng.random() < cfg.line_tail_rate
+            split = (line_tail_split if tail else line_split)(piece, rng)
         else:
             split = random_split(piece, rng)
         if rng.random() < cfg.spm_rate:

@@ -131,3 +131,29 @@ def test_line_spans_are_whole_lines_after_indentation() -> None:
         assert s.prefix == "" or s.prefix.endswith(("\n", " "))
         assert s.suffix == "" or s.suffix.startswith("\n")
         assert not s.middle.startswith((" ", "\t"))
+
+
+def test_line_tail_spans_start_inside_a_line_and_end_at_a_line_end() -> None:
+    from slm_lsp.train.fim import line_tail_split
+
+    text = "def f(x):\n    y = x + 1\n    return y\n\nprint(f(2))\n"
+    rng = random.Random(3)
+    mid_line = 0
+    for _ in range(100):
+        s = line_tail_split(text, rng)
+        assert s.prefix + s.middle + s.suffix == text
+        assert s.suffix == "" or s.suffix.startswith("\n")
+        line_start = s.prefix.rfind("\n") + 1
+        mid_line += bool(s.prefix[line_start:].strip())
+    assert mid_line > 50  # most holes begin after code already typed on the line
+
+
+def test_line_tail_rate_routes_line_spans() -> None:
+    text = "".join(f"value_{i} = compute({i}, scale=2)\n" for i in range(60))
+    cfg = replace(FIMConfig(), fim_rate=1.0, line_span_rate=1.0, line_tail_rate=1.0, spm_rate=0.0)
+    plan, _ = document_plan(text, random.Random(0), cfg)
+    prefixes = [
+        plan[i + 1] for i, x in enumerate(plan) if x == PRE and isinstance(plan[i + 1], str)
+    ]
+    assert prefixes
+    assert all(p and not p.endswith("\n") for p in prefixes)

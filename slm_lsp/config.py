@@ -51,9 +51,10 @@ class ModelSettings:
     path: str = setting("", "Path to a GGUF model file. Empty: the embedded default model.")
     family: str = setting(
         "auto",
-        "Prompt template family; `auto` detects it from the GGUF file.",
+        "Prompt template family; `auto` takes the one the GGUF file names (`slm_lsp.fim_template`), else detects it from the file's special tokens.",
         choices=(
             "auto",
+            "slm-fim",
             "deepseek",
             "qwen",
             "starcoder",

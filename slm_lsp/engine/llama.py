@@ -23,7 +23,7 @@ from typing import Any
 
 from slm_lsp.config import ModelSettings
 from slm_lsp.engine.base import EngineError, Generation, GenerationParams, ModelInfo, Prompt
-from slm_lsp.prompt.templates import detect_family, get_family
+from slm_lsp.prompt.templates import TEMPLATE_KEY, detect_family, families, get_family
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,13 @@ class LlamaEngine:
         meta = self.llm.metadata
         family = settings.family
         if family == "auto":
-            family = detect_family(lambda t: self.special_id(t) is not None, fim_ids)
+            named = meta.get(TEMPLATE_KEY, "")
+            if named in families():
+                family = named
+            else:
+                if named:
+                    log.warning("%s names an unknown template %r; detecting one", p.name, named)
+                family = detect_family(lambda t: self.special_id(t) is not None, fim_ids)
         self.family = get_family(family)
         bos = llama_cpp.llama_vocab_bos(self._vocab)
         #: whether this model wants a BOS token at all (SmolLM2's GGUF says no)

@@ -89,6 +89,10 @@ def families() -> dict[str, Family]:
     return out
 
 
+TEMPLATE_KEY = "slm_lsp.fim_template"
+"""GGUF metadata key by which a model names its family here (slm-lsp's own models write it)."""
+
+
 @lru_cache(maxsize=1)
 def detect_order() -> tuple[str, ...]:
     data = tomllib.loads(FAMILIES_FILE.read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from slm_lsp.prompt.templates import TEMPLATE_KEY
 from slm_lsp.train.config import (
     EOS_TOKEN,
     FILE_SEP,
@@ -27,6 +28,8 @@ from slm_lsp.train.config import (
 )
 
 PRE_TOKENIZER = "starcoder"
+TEMPLATE = "slm-fim"
+"""The prompt family (slm_lsp/prompt/families.toml) that lays prompts out as the training data was."""
 """`tokenizer.ggml.pre`: llama.cpp's StarCoder pre-tokenizer (digits split one by one, then the GPT-2 regex), the same as the `tokenizers` pipeline in tokenizer.py."""
 TOKEN_TYPE_NORMAL = 1
 TOKEN_TYPE_CONTROL = 3
@@ -173,6 +176,7 @@ def write_gguf(
     w.add_uint32(gguf.Keys.Tokenizer.FIM_MID_ID, special_id(FIM_MIDDLE))
     w.add_uint32(gguf.Keys.Tokenizer.FIM_PAD_ID, special_id(FIM_PAD))
     w.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, special_id(FILE_SEP))
+    w.add_string(TEMPLATE_KEY, TEMPLATE)
 
     for tname in tensor_names(cfg):
         data, qtype = _quantize(tname, weights[tname], ftype)

@@ -13,6 +13,7 @@ EXPECTED = {
     "deepseek": "<｜fim▁begin｜># util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(<｜fim▁hole｜>)\n<｜fim▁end｜>",
     "qwen": "<|repo_name|>proj\n<|file_sep|>util.py\ndef helper(x):\n    return x + 1\n<|file_sep|>app.py\n<|fim_prefix|>y = helper(<|fim_suffix|>)\n<|fim_middle|>",
     "starcoder": "<repo_name>proj<file_sep>util.py\ndef helper(x):\n    return x + 1\n<fim_prefix>app.py\ny = helper(<fim_suffix>)\n<fim_middle>",
+    "slm-fim": "<file_sep>util.py\ndef helper(x):\n    return x + 1\n<|endoftext|><file_sep>app.py\n<fim_prefix>y = helper(<fim_suffix>)\n<fim_middle>",
     "codellama": "<PRE> # util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper( <SUF>)\n <MID>",
     "codegemma": "<|file_separator|>util.py\ndef helper(x):\n    return x + 1\n<|fim_prefix|># app.py\ny = helper(<|fim_suffix|>)\n<|fim_middle|>",
     "codestral": "[SUFFIX])\n[PREFIX]# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",

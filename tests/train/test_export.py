@@ -65,3 +65,39 @@ def test_read_back_and_split(tmp_path: Path) -> None:
     parts = split_file(path, 50_000, tmp_path / "parts")
     assert len(parts) > 1 and all(p.stat().st_size <= 50_000 for p in parts)
     assert join_files(parts, tmp_path / "joined.gguf").read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("named, expected", [(None, "slm-fim"), ("no-such-template", "starcoder")])
+def test_complete_uses_the_template_the_export_names(
+    named: str | None, expected: str, tmp_path: Path
+) -> None:
+    """`slm-lsp complete --json` on an exported model shows the FIM template taken from its metadata
+    (`slm_lsp.fim_template`); a name the product does not know falls back to vocabulary detection."""
+    import json
+    import subprocess
+    import sys
+
+    pytest.importorskip("llama_cpp")
+    model = write_gguf(tmp_path / "m.gguf", CFG, random_weights(CFG, seed=2), byte_level_vocab(CFG.vocab_size), ftype="f32")
+    if named is not None:  # rewrite the key with another value
+        cfg, weights, vocab = read_gguf(model)
+        import slm_lsp.train.export as export
+
+        old, export.TEMPLATE = export.TEMPLATE, named
+        try:
+            model = write_gguf(tmp_path / "m2.gguf", cfg, weights, vocab, ftype="f32")
+        finally:
+            export.TEMPLATE = old
+    src = tmp_path / "a.py"
+    src.write_text("def add(a, b):\n    return a + b\n")
+    res = subprocess.run(
+        [sys.executable, "-m", "slm_lsp", "complete", f"{src}:2:12", "--json", "--no-context", "--model", str(model), "--set", "completion.max_tokens=2"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["template"] == expected
+    assert data["prompt"].startswith("<fim_prefix>def add(a, b):\n    return ")
+    assert data["prompt"].endswith("<fim_suffix>a + b\n<fim_middle>")
+    if named is not None:
+        assert "unknown template 'no-such-template'" in res.stderr

@@ -1,4 +1,4 @@
-"""Writes the model as a llama-architecture GGUF file that llama.cpp loads: hyper-parameters, a GPT-2-style byte-level BPE vocabulary with StarCoder FIM metadata, and the weights in F32, F16 or Q8_0.
+"""Writes the model as a llama-architecture GGUF file that llama.cpp loads: hyper-parameters, a GPT-2-style byte-level BPE vocabulary with FIM token ids and the prompt template's name, and the weights in F32, F16 or Q8_0.
 
 Weights come in as a dict of NumPy arrays already named as GGUF names them (`token_embd.weight`,
 `blk.0.attn_q.weight`, ...), in PyTorch's (out, in) layout. The model's RoPE rotates adjacent
@@ -28,9 +28,9 @@ from slm_lsp.train.config import (
 )
 
 PRE_TOKENIZER = "starcoder"
-TEMPLATE = "slm-fim"
-"""The prompt family (slm_lsp/prompt/families.toml) that lays prompts out as the training data was."""
 """`tokenizer.ggml.pre`: llama.cpp's StarCoder pre-tokenizer (digits split one by one, then the GPT-2 regex), the same as the `tokenizers` pipeline in tokenizer.py."""
+TEMPLATE = "slm-fim"
+"""`slm_lsp.fim_template`: the prompt family (slm_lsp/prompt/families.toml) that lays prompts out as the training data was."""
 TOKEN_TYPE_NORMAL = 1
 TOKEN_TYPE_CONTROL = 3
 FILE_TYPES = ("f32", "f16", "q8_0")

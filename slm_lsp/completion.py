@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from slm_lsp.context.retrieve import ContextRetriever
     from slm_lsp.security.engine import SecurityEngine
 
+BREAKS_PARSE = "the file parsed before and would not after"
+"""Why a suggestion was dropped by the parse check."""
+
 log = logging.getLogger(__name__)
 
 #: Lines the prompt window's start moves by: a stable start keeps the KV cache valid while typing.
@@ -350,6 +353,14 @@ class CompletionService:
                 continue
             seen.add(text)
             verdict = self.vet(plan, text)
+            while verdict == ("drop", BREAKS_PARSE) and "\n" in text:
+                # a block cut short (the token limit, a half-written statement): keep what parses
+                shorter = text[: text.rfind("\n")].rstrip()
+                if not shorter.strip() or shorter in seen:
+                    break
+                text = shorter
+                seen.add(text)
+                verdict = self.vet(plan, text)
             if verdict is None:
                 out.suggestions.append(Suggestion(text))
             elif verdict[0] == "label":
@@ -372,7 +383,7 @@ class CompletionService:
         base = self._baseline(doc)
         cur = TextIndex(doc.text).offset(plan.line, plan.col)
         if self.settings.completion.check_parse and base.breaks_parse(doc.text, cur, text):
-            return ("drop", "the file parsed before and would not after")
+            return ("drop", BREAKS_PARSE)
         mode = self.settings.completion.secure_filter
         if mode != "off" and self.security is not None:
             new_text = doc.text[:cur] + text + doc.text[cur:]

@@ -160,14 +160,8 @@ def clean(
     multiline = wants_multiline(ctx, multiline_policy)
     lines = text.split("\n")
     at_line_start = not ctx.line_prefix.strip()
-    # Indentation: on an indentation-only line the cursor already sits at the indent; the model may repeat it.
-    if (
-        at_line_start
-        and ctx.line_prefix
-        and lines[0].startswith(ctx.line_prefix)
-        and lines[0].strip()
-    ):
-        lines[0] = lines[0][len(ctx.line_prefix) :]
+    if at_line_start and not ctx.line_suffix.strip():
+        lines = _to_cursor(lines, ctx.line_prefix)
     if ctx.indent_unit == "\t":
         lines = [_spaces_to_tabs(ln) for ln in lines]
     if not multiline:
@@ -195,6 +189,34 @@ def clean(
     return result if result.strip() else ""
 
 
+def _to_cursor(lines: list[str], indent: str) -> list[str]:
+    """Moves text meant for an indentation-only line to the cursor, which already stands at the indent.
+
+    Models often first end the (blank) line, or write indentation of their own: a byte-level BPE
+    tokenizer glues a space to the next word (`` self``), so a prompt that ends in indentation
+    invites one more space. Leading blank lines are dropped; the first line's indentation is replaced
+    by the cursor's; when the model started on a new line, the lines after it shift with it. A first
+    line indented less than the cursor closes the block and is left for the block cut to drop.
+    """
+    original, width, skipped = lines, len(indent.expandtabs(4)), 0
+    while len(lines) > 1 and not lines[0].strip():
+        lines, skipped = lines[1:], skipped + 1
+    own = indentation(lines[0])
+    own_width = len(own.expandtabs(4))
+    if not lines[0].strip() or (skipped and own_width < width):
+        return original
+    if not indent:  # column 0: the model's own indentation is all there is
+        return lines
+    out = [lines[0][len(own) :]]
+    extra = own_width - width if skipped else 0
+    for line in lines[1:]:
+        ind = indentation(line)
+        if extra > 0 and len(ind.expandtabs(4)) >= extra:
+            line = " " * (len(ind.expandtabs(4)) - extra) + line[len(ind) :]
+        out.append(line)
+    return out
+
+
 def _spaces_to_tabs(line: str, width: int = 4) -> str:
     ind = indentation(line)
     if "\t" in ind or not ind:
@@ -212,7 +234,11 @@ def is_final(
     if not wants_multiline(ctx, multiline_policy):
         return bool(text.split("\n", 1)[0].strip()) or text.count("\n") > 1
     complete = text[: text.rfind("\n")]
-    n_complete = complete.count("\n") + 1
+    lines = complete.split("\n")
+    n_complete = len(lines)
+    if not ctx.line_prefix.strip() and not ctx.line_suffix.strip():
+        while n_complete > 1 and not lines[len(lines) - n_complete].strip():
+            n_complete -= 1  # leading blank lines that clean() drops (_to_cursor)
     if n_complete > max_lines + 1:
         return True
     kept = clean(complete, ctx, multiline_policy=multiline_policy, max_lines=max_lines)

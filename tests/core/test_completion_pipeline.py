@@ -101,3 +101,35 @@ def test_fit_shrinks_a_prompt_that_does_not_fit(tiny_model_path: Path) -> None:
         assert plan.prefix.endswith("y = ")
     finally:
         engine.close()
+
+
+class ScriptedEngine:
+    """Answers every prompt with one fixed text (the layers above the engine, not the model, are under test)."""
+
+    def __init__(self, text: str, stop_reason: str = "length") -> None:
+        from slm_lsp.engine.base import ModelInfo
+
+        self.text, self.stop_reason = text, stop_reason
+        self.info = ModelInfo(path="scripted.gguf", backend="llama_cpp", family="prefix", n_ctx=0)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4
+
+    def generate(self, prompt, params, cancel, on_text=None):  # type: ignore[no-untyped-def]
+        from slm_lsp.engine.base import Generation
+
+        if on_text is not None:
+            on_text(self.text)
+        return Generation(text=self.text, stop_reason=self.stop_reason)  # type: ignore[arg-type]
+
+
+def test_a_block_cut_short_keeps_the_lines_that_parse() -> None:
+    svc = service(completion={"secure_filter": "off"})
+    d = doc("def f(items):\n    total = 0\n    \n")
+    plan = svc.plan(d, 2, 4)
+    # the token limit stopped the model inside a call: the last line would break the file
+    out = svc.run(ScriptedEngine("for x in items:\n        total += x\n    return helper(total,"), plan)
+    assert [s.text for s in out.suggestions] == ["for x in items:\n        total += x"]
+    # nothing that parses: nothing is shown
+    out = svc.run(ScriptedEngine("return helper(total,\n        3"), svc.plan(d, 2, 4))
+    assert out.suggestions == [] and out.dropped and "parsed" in out.dropped[-1][1]

@@ -371,6 +371,7 @@ class WorkspaceIndex:
             rel = self.crawler.rel(os.path.dirname(p))
             if rel is not None:
                 self.crawler.forget_gitignore(rel)
+                self.reconcile(rel)
             return
         if os.path.isdir(p):
             rel = self.crawler.rel(p)
@@ -383,6 +384,23 @@ class WorkspaceIndex:
             self.update_file(Path(p))
         else:
             self.remove_file(Path(p))
+
+    def reconcile(self, rel_dir: str = "") -> None:
+        """Re-apply the crawl rules under one folder (``''``: the root) after they changed: files now
+        excluded leave the index, files now included join it, unchanged files are not re-read."""
+        keep: set[str] = set()
+        for info in self.crawler.walk(rel_dir):
+            keep.add(info.rel)
+            self.update_file(Path(info.path))
+        under = rel_dir + "/" if rel_dir else ""
+        with self._lock:
+            gone = [
+                k
+                for k in self._files
+                if k.startswith(under) and not os.path.isabs(k) and k not in keep
+            ]
+        for key in gone:
+            self._set(key, None)
 
     def update_document(
         self, path: Path, text: str, language: str, tree: object | None = None

@@ -74,3 +74,14 @@ def test_stop_saves_the_cache(tmp_path: Path) -> None:
     again = make_index(root, tmp_path / "cache")
     stats = again.load_or_build()
     assert stats.from_cache and stats.parsed == 0 and again.definitions("zulu")
+
+
+def test_gitignore_changes_are_followed(watched) -> None:  # type: ignore[no-untyped-def]
+    root, index = watched
+    write_tree(root, {"gen/out.py": "def generated_thing():\n    pass\n"})
+    assert wait_for(lambda: bool(index.definitions("generated_thing")))
+    (root / ".gitignore").write_text("gen/\n")
+    assert wait_for(lambda: index.definitions("generated_thing") == [])
+    assert index.definitions("alpha")  # files the rule does not name stay
+    (root / ".gitignore").write_text("# nothing ignored\n")
+    assert wait_for(lambda: bool(index.definitions("generated_thing")))

@@ -12,7 +12,9 @@ import bisect
 import logging
 import os
 import stat
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +49,10 @@ class _Pack:
     parser: tree_sitter.Parser
 
 
+RECENT_CHECKS = 8
+"""Results kept for texts checked again unchanged (a document version seen by diagnostics, then by the completion filter)."""
+
+
 class SecurityEngine:
     """Checks documents against the rules; settings decide what is reported."""
 
@@ -54,6 +60,10 @@ class SecurityEngine:
         self.settings = settings or SecuritySettings()
         self._packs: dict[str, _Pack | None] = {}
         self._exclude = None
+        # The last documents checked: diagnostics and the completion filter ask about the same
+        # version of a document, from different threads.
+        self._recent: OrderedDict[tuple[str, str | None, int, int], list[Finding]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
@@ -78,11 +88,24 @@ class SecurityEngine:
     # ------------------------------------------------------------------ checking
     def check(self, text: str, path: str = "", language: str | None = None) -> list[Finding]:
         """Findings in ``text``, sorted by (line, column, rule id); never raises on bad input."""
+        if not isinstance(text, str):
+            return []
+        key = (path, language, len(text), hash(text))
+        with self._recent_lock:
+            hit = self._recent.get(key)
+            if hit is not None:
+                self._recent.move_to_end(key)
+                return list(hit)
         try:
-            return self._check(text, path, language)
+            found = self._check(text, path, language)
         except Exception:  # noqa: BLE001 - a checker bug must not take the server down
             log.exception("security check failed for %s", path or "<text>")
             return []
+        with self._recent_lock:
+            self._recent[key] = found
+            while len(self._recent) > RECENT_CHECKS:
+                self._recent.popitem(last=False)
+        return list(found)
 
     def check_file(self, path: str) -> tuple[list[Finding], str | None]:
         """Read and check a file: (findings, None) or ([], why it was skipped)."""

@@ -100,3 +100,23 @@ def test_fifo_is_skipped_not_blocking(tmp_path) -> None:  # type: ignore[no-unty
     fifo = tmp_path / "pipe.py"
     os.mkfifo(fifo)
     assert SecurityEngine().check_file(str(fifo)) == ([], "not a regular file")
+
+
+def test_an_unchanged_text_is_checked_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Diagnostics and the completion filter both ask about the same document version."""
+    engine = SecurityEngine()
+    calls: list[str] = []
+    real = engine._check
+
+    def counting(text, path, language):  # type: ignore[no-untyped-def]
+        calls.append(text)
+        return real(text, path, language)
+
+    monkeypatch.setattr(engine, "_check", counting)
+    a = engine.check("import os\nos.system(cmd)\n", "a.py")
+    b = engine.check("import os\nos.system(cmd)\n", "a.py")
+    assert a == b and a and len(calls) == 1
+    a.clear()  # callers get their own list
+    assert engine.check("import os\nos.system(cmd)\n", "a.py") == b
+    engine.check("import os\nos.system(cmd2)\n", "a.py")
+    assert len(calls) == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: The DeepSeek-Coder vocabulary (from llama.cpp's ``models/``, MIT licence), shipped as package data.
 DEEPSEEK_VOCAB = Path(__file__).resolve().parent.parent / "data" / "ggml-vocab-deepseek-coder.gguf"
@@ -49,75 +50,56 @@ def build_model(
     import gguf
     import numpy as np
 
-    out = Path(out)
-    reader = gguf.GGUFReader(str(vocab))
-    tokens = reader.fields["tokenizer.ggml.tokens"].contents()
-    n_vocab = len(tokens)
-    rng = np.random.default_rng(seed)
-    writer = gguf.GGUFWriter(str(out), "llama")
-    writer.add_name(name)
-    writer.add_context_length(shape.n_ctx)
-    writer.add_embedding_length(shape.n_embd)
-    writer.add_block_count(shape.n_layer)
-    writer.add_feed_forward_length(shape.n_ff)
-    writer.add_head_count(shape.n_head)
-    writer.add_head_count_kv(shape.n_head_kv)
-    writer.add_rope_dimension_count(shape.n_embd // shape.n_head)
-    writer.add_rope_freq_base(100000.0)
-    writer.add_layer_norm_rms_eps(1e-6)
-    writer.add_vocab_size(n_vocab)
-    ftype = {
-        "f32": gguf.LlamaFileType.ALL_F32,
-        "f16": gguf.LlamaFileType.MOSTLY_F16,
-        "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
-    }[quant]
-    writer.add_file_type(ftype)
-    for key, field in reader.fields.items():
-        if key.startswith("tokenizer."):
-            vtype = field.types[0]
-            sub = field.types[1] if len(field.types) > 1 else None
-            writer.add_key_value(key, field.contents(), vtype, sub)
+    from slm_lsp.engine.gguf_llama import LlamaHParams, write_llama_gguf
 
-    def tensor(name: str, shape_: tuple[int, ...], scale: float = 0.02, ones: bool = False) -> None:
-        data = (
-            np.ones(shape_, dtype=np.float32)
-            if ones
-            else (rng.standard_normal(shape_, dtype=np.float32) * scale)
-        )
-        if quant == "q8_0" and len(shape_) == 2 and shape_[-1] % 32 == 0:
-            q = gguf.quants.quantize(data, gguf.GGMLQuantizationType.Q8_0)
-            writer.add_tensor(name, q, raw_shape=q.shape, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
-        elif quant == "f16" and len(shape_) == 2:
-            writer.add_tensor(name, data.astype(np.float16))
-        else:
-            writer.add_tensor(name, data)
+    reader = gguf.GGUFReader(str(vocab))
+    n_vocab = len(reader.fields["tokenizer.ggml.tokens"].contents())
+    rng = np.random.default_rng(seed)
+
+    def tokenizer(writer: Any) -> None:
+        for key, field in reader.fields.items():
+            if key.startswith("tokenizer."):
+                sub = field.types[1] if len(field.types) > 1 else None
+                writer.add_key_value(key, field.contents(), field.types[0], sub)
+
+    def normal(*shape_: int) -> np.ndarray:
+        return rng.standard_normal(shape_, dtype=np.float32) * 0.02
 
     e, f = shape.n_embd, shape.n_ff
     kv = e // shape.n_head * shape.n_head_kv
+    ones = np.ones(e, dtype=np.float32)
+    tensors: list[tuple[str, np.ndarray]] = []
     if favour_token is None:
-        tensor("token_embd.weight", (n_vocab, e))
-        tensor("output_norm.weight", (e,), ones=True)
-        tensor("output.weight", (n_vocab, e))
+        tensors += [("token_embd.weight", normal(n_vocab, e)), ("output_norm.weight", ones)]
+        tensors.append(("output.weight", normal(n_vocab, e)))
     else:
-        direction = np.ones(e, dtype=np.float32)
-        emb = rng.standard_normal((n_vocab, e), dtype=np.float32) * 0.02 + direction
-        writer.add_tensor("token_embd.weight", emb)
-        tensor("output_norm.weight", (e,), ones=True)
-        out_w = rng.standard_normal((n_vocab, e), dtype=np.float32) * 0.02
-        out_w[favour_token] = direction * 4.0
-        writer.add_tensor("output.weight", out_w)
+        emb = normal(n_vocab, e) + ones  # a shared direction in every embedding
+        out_w = normal(n_vocab, e)
+        out_w[favour_token] = ones * 4.0
+        tensors += [("token_embd.weight", emb), ("output_norm.weight", ones)]
+        tensors.append(("output.weight", out_w))
     for i in range(shape.n_layer):
-        tensor(f"blk.{i}.attn_norm.weight", (e,), ones=True)
-        tensor(f"blk.{i}.attn_q.weight", (e, e))
-        tensor(f"blk.{i}.attn_k.weight", (kv, e))
-        tensor(f"blk.{i}.attn_v.weight", (kv, e))
-        tensor(f"blk.{i}.attn_output.weight", (e, e))
-        tensor(f"blk.{i}.ffn_norm.weight", (e,), ones=True)
-        tensor(f"blk.{i}.ffn_gate.weight", (f, e))
-        tensor(f"blk.{i}.ffn_up.weight", (f, e))
-        tensor(f"blk.{i}.ffn_down.weight", (e, f))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return out
+        p = f"blk.{i}."
+        tensors += [
+            (p + "attn_norm.weight", ones),
+            (p + "attn_q.weight", normal(e, e)),
+            (p + "attn_k.weight", normal(kv, e)),
+            (p + "attn_v.weight", normal(kv, e)),
+            (p + "attn_output.weight", normal(e, e)),
+            (p + "ffn_norm.weight", ones),
+            (p + "ffn_gate.weight", normal(f, e)),
+            (p + "ffn_up.weight", normal(f, e)),
+            (p + "ffn_down.weight", normal(e, f)),
+        ]
+    hp = LlamaHParams(
+        n_vocab=n_vocab,
+        n_ctx=shape.n_ctx,
+        n_embd=e,
+        n_layer=shape.n_layer,
+        n_ff=f,
+        n_head=shape.n_head,
+        n_head_kv=shape.n_head_kv,
+        rope_theta=100000.0,
+        norm_eps=1e-6,
+    )
+    return write_llama_gguf(out, hp, tensors, ftype=quant, name=name, metadata=tokenizer)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from slm_lsp.engine.gguf_llama import LlamaHParams, write_llama_gguf
 from slm_lsp.prompt.templates import TEMPLATE_KEY
 from slm_lsp.train.config import (
     EOS_TOKEN,
@@ -33,8 +34,6 @@ TEMPLATE = "slm-fim"
 """`slm_lsp.fim_template`: the prompt family (slm_lsp/prompt/families.toml) that lays prompts out as the training data was."""
 TOKEN_TYPE_NORMAL = 1
 TOKEN_TYPE_CONTROL = 3
-FILE_TYPES = ("f32", "f16", "q8_0")
-"""Weight formats written; norms always stay F32."""
 DEFAULT_LICENSE = "Apache-2.0"
 """`general.license` of the weights."""
 
@@ -105,20 +104,6 @@ def tensor_names(cfg: ModelConfig) -> list[str]:
     return names
 
 
-def _quantize(name: str, arr: np.ndarray, ftype: str) -> tuple[np.ndarray, Any]:
-    import gguf
-
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if arr.ndim == 1 or ftype == "f32":
-        return arr, gguf.GGMLQuantizationType.F32
-    if ftype == "f16":
-        return arr.astype(np.float16), gguf.GGMLQuantizationType.F16
-    if ftype == "q8_0" and arr.shape[-1] % 32 == 0:
-        q = gguf.GGMLQuantizationType.Q8_0
-        return gguf.quants.quantize(arr, q), q
-    return arr.astype(np.float16), gguf.GGMLQuantizationType.F16
-
-
 def write_gguf(
     path: Path | str,
     cfg: ModelConfig,
@@ -131,62 +116,44 @@ def write_gguf(
     """Writes one GGUF file and returns its path."""
     import gguf
 
-    if ftype not in FILE_TYPES:
-        raise ValueError(f"ftype must be one of {FILE_TYPES}")
     if len(vocab.tokens) != cfg.vocab_size:
         vocab = pad_vocab(vocab, cfg.vocab_size)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    w = gguf.GGUFWriter(str(path), "llama")
-    w.add_name(name)
-    w.add_license(DEFAULT_LICENSE)
-    for k, v in (extra or {}).items():
-        w.add_string(k, v)
-    w.add_context_length(cfg.max_seq_len)
-    w.add_embedding_length(cfg.d_model)
-    w.add_block_count(cfg.n_layers)
-    w.add_feed_forward_length(cfg.ffn_dim)
-    w.add_head_count(cfg.n_heads)
-    w.add_head_count_kv(cfg.n_kv_heads)
-    w.add_layer_norm_rms_eps(cfg.norm_eps)
-    w.add_rope_freq_base(cfg.rope_theta)
-    w.add_rope_dimension_count(cfg.head_dim)
-    w.add_vocab_size(cfg.vocab_size)
-    w.add_file_type(
-        {
-            "f32": gguf.LlamaFileType.ALL_F32,
-            "f16": gguf.LlamaFileType.MOSTLY_F16,
-            "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
-        }[ftype]
+
+    def metadata(w: Any) -> None:
+        w.add_license(DEFAULT_LICENSE)
+        for k, v in (extra or {}).items():
+            w.add_string(k, v)
+        w.add_tokenizer_model("gpt2")
+        w.add_tokenizer_pre(PRE_TOKENIZER)
+        w.add_token_list(vocab.tokens)
+        w.add_token_types(vocab.token_types)
+        if vocab.merges:
+            w.add_token_merges(vocab.merges)
+        eos = special_id(EOS_TOKEN)
+        w.add_bos_token_id(eos)
+        w.add_eos_token_id(eos)
+        w.add_add_bos_token(False)
+        w.add_add_eos_token(False)
+        w.add_uint32(gguf.Keys.Tokenizer.FIM_PRE_ID, special_id(FIM_PREFIX))
+        w.add_uint32(gguf.Keys.Tokenizer.FIM_SUF_ID, special_id(FIM_SUFFIX))
+        w.add_uint32(gguf.Keys.Tokenizer.FIM_MID_ID, special_id(FIM_MIDDLE))
+        w.add_uint32(gguf.Keys.Tokenizer.FIM_PAD_ID, special_id(FIM_PAD))
+        w.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, special_id(FILE_SEP))
+        w.add_string(TEMPLATE_KEY, TEMPLATE)
+
+    hp = LlamaHParams(
+        n_vocab=cfg.vocab_size,
+        n_ctx=cfg.max_seq_len,
+        n_embd=cfg.d_model,
+        n_layer=cfg.n_layers,
+        n_ff=cfg.ffn_dim,
+        n_head=cfg.n_heads,
+        n_head_kv=cfg.n_kv_heads,
+        rope_theta=cfg.rope_theta,
+        norm_eps=cfg.norm_eps,
     )
-
-    w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre(PRE_TOKENIZER)
-    w.add_token_list(vocab.tokens)
-    w.add_token_types(vocab.token_types)
-    if vocab.merges:
-        w.add_token_merges(vocab.merges)
-    eos = special_id(EOS_TOKEN)
-    w.add_bos_token_id(eos)
-    w.add_eos_token_id(eos)
-    w.add_add_bos_token(False)
-    w.add_add_eos_token(False)
-    w.add_uint32(gguf.Keys.Tokenizer.FIM_PRE_ID, special_id(FIM_PREFIX))
-    w.add_uint32(gguf.Keys.Tokenizer.FIM_SUF_ID, special_id(FIM_SUFFIX))
-    w.add_uint32(gguf.Keys.Tokenizer.FIM_MID_ID, special_id(FIM_MIDDLE))
-    w.add_uint32(gguf.Keys.Tokenizer.FIM_PAD_ID, special_id(FIM_PAD))
-    w.add_uint32(gguf.Keys.Tokenizer.FIM_SEP_ID, special_id(FILE_SEP))
-    w.add_string(TEMPLATE_KEY, TEMPLATE)
-
-    for tname in tensor_names(cfg):
-        data, qtype = _quantize(tname, weights[tname], ftype)
-        w.add_tensor(tname, data, raw_dtype=qtype)
-
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    return path
+    tensors = ((t, weights[t]) for t in tensor_names(cfg))
+    return write_llama_gguf(path, hp, tensors, ftype=ftype, name=name, metadata=metadata)
 
 
 def split_file(path: Path, chunk_bytes: int, out_dir: Path) -> list[Path]:

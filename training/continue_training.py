@@ -40,6 +40,8 @@ def main() -> int:
     ap.add_argument("--fim-rate", type=float, default=0.9)
     ap.add_argument("--line-span-rate", type=float, default=0.7)
     ap.add_argument("--line-tail-rate", type=float, default=0.4)
+    ap.add_argument("--loss-on", choices=["all", "middle"], default="all")
+    ap.add_argument("--seed", type=int, default=7, help="FIM span seed (another seed: other holes)")
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     if args.threads:
@@ -63,11 +65,12 @@ def main() -> int:
         fim_rate=args.fim_rate,
         line_span_rate=args.line_span_rate,
         line_tail_rate=args.line_tail_rate,
-        seed=7,
+        loss_on=args.loss_on,
+        seed=args.seed,
     )
     enc = batch_encoder(tok)
     train_ids = encode_corpus(corpus.split("train"), enc, fim)
-    eval_ids = encode_corpus(corpus.split("eval"), enc, replace(fim, seed=8))
+    eval_ids = encode_corpus(corpus.split("eval"), enc, replace(fim, seed=args.seed + 1))
     print(
         f"corpus {corpus.stats.train_files} train / {corpus.stats.eval_files} eval files, "
         f"{len(train_ids):,} / {len(eval_ids):,} tokens ({time.perf_counter() - t:.0f} s)",

@@ -148,6 +148,8 @@ class FIMConfig:
     """Fraction of FIM examples whose middle starts after a line's indentation and ends at a line end (whole lines, as an editor's holes usually are); the rest use character-level random spans. The shipped model was trained with 0.0 and starts its answers mid-word too often (see MODEL_CARD.md)."""
     line_tail_rate: float = 0.0
     """Of the line-span examples, the fraction whose middle starts inside the first line's code (a cursor stopped mid-statement) instead of after its indentation."""
+    loss_on: str = "all"
+    """Which tokens of a FIM example are trained on: `all`, or `middle` (what the model writes after `<fim_middle>`, and the end of text; the prefix and suffix are context only). Plain documents are always trained on in full."""
     header_rate: float = 0.5
     """Fraction of FIM pieces headed by `<file_sep>path` (the rest start with `<fim_prefix>`, as prompts do)."""
 

@@ -33,6 +33,10 @@ class FIMSplit:
     suffix: str
 
 
+NO_LOSS = 1 << 30
+"""Set on a token id in an encoded stream when the token is context only (no loss is computed on predicting it); see `FIMConfig.loss_on`."""
+
+
 def random_split(text: str, rng: random.Random) -> FIMSplit:
     """Cuts a text at two uniformly random character positions (the middle may be empty)."""
     a, b = sorted((rng.randint(0, len(text)), rng.randint(0, len(text))))
@@ -156,6 +160,9 @@ def encode_documents(
     batch_docs: int = 2000,
 ) -> np.ndarray:
     """Concatenated token ids (int32) of documents in the given (repository) order; texts are tokenized in batches."""
+    if cfg.loss_on not in ("all", "middle"):
+        raise ValueError(f"loss_on must be 'all' or 'middle', not {cfg.loss_on!r}")
+    pre, mid = special_id(FIM_PREFIX), special_id(FIM_MIDDLE)
     rng = random.Random(cfg.seed * 1_000_003 + seed_offset)
     chunks: list[np.ndarray] = []
     for start in range(0, len(texts), batch_docs):
@@ -169,11 +176,22 @@ def encode_documents(
         encoded = iter(encode_batch(strings))
         parts: list[np.ndarray] = []
         for plan in plans:
+            context = False  # inside a FIM example before its middle (only with loss_on="middle")
             for piece in plan:
                 if isinstance(piece, int):
-                    parts.append(np.array([piece], dtype=np.int32))
+                    arr = np.array([piece], dtype=np.int32)
                 elif piece:
-                    parts.append(np.asarray(next(encoded), dtype=np.int32))
+                    arr = np.asarray(next(encoded), dtype=np.int32)
+                else:
+                    continue
+                if cfg.loss_on == "middle":
+                    if piece == pre:
+                        context = True
+                    if context:
+                        arr = arr | NO_LOSS
+                    if piece == mid:
+                        context = False
+                parts.append(arr)
         if parts:
             chunks.append(np.concatenate(parts))
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)

@@ -91,6 +91,10 @@ class Block(nn.Module):
         return x + self.ffn(self.ffn_norm(x))
 
 
+IGNORE_INDEX = -100
+"""A target that carries no loss (PyTorch's cross-entropy default)."""
+
+
 class Transformer(nn.Module):
     """Decoder-only language model; `forward(tokens)` gives logits, `forward(tokens, targets)` the mean cross-entropy."""
 
@@ -127,10 +131,16 @@ class Transformer(nn.Module):
             x = layer(x, rope)
         x = self.norm(x)
         w = self.tok_embeddings.weight if self.output is None else self.output.weight
-        logits = x @ w.t().to(x.dtype)
         if targets is None:
-            return logits
-        return F.cross_entropy(logits.float().view(-1, logits.shape[-1]), targets.reshape(-1))
+            return x @ w.t().to(x.dtype)
+        # logits only where a target counts (IGNORE_INDEX marks context tokens)
+        flat = targets.reshape(-1)
+        keep = flat != IGNORE_INDEX
+        h = x.reshape(-1, x.shape[-1])[keep]
+        if h.shape[0] == 0:
+            return x.sum() * 0.0
+        logits = h @ w.t().to(h.dtype)
+        return F.cross_entropy(logits.float(), flat[keep])
 
 
 _BLOCK_NAMES = {

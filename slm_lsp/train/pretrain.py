@@ -18,8 +18,8 @@ import torch
 from slm_lsp.train.config import FIMConfig, ModelConfig, TrainConfig, preset
 from slm_lsp.train.corpus import Corpus, CorpusConfig, Document, collect, save_manifest
 from slm_lsp.train.export import write_gguf
-from slm_lsp.train.fim import encode_documents
-from slm_lsp.train.model import Transformer, gguf_weights
+from slm_lsp.train.fim import NO_LOSS, encode_documents
+from slm_lsp.train.model import IGNORE_INDEX, Transformer, gguf_weights
 
 CHECKPOINT_NAME = "checkpoint.pt"
 """File name of the resumable checkpoint inside a run folder."""
@@ -53,10 +53,16 @@ class Batches:
     def next(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         starts = self.rng.integers(0, len(self.data) - self.seq_len - 1, size=self.batch_size)
         idx = starts[:, None] + np.arange(self.seq_len + 1)[None, :]
-        chunk = torch.from_numpy(self.data[idx].astype(np.int64))
+        raw = self.data[idx].astype(np.int64)
+        chunk = torch.from_numpy(raw & (NO_LOSS - 1))
+        y = chunk[:, 1:].clone()
+        if self.data.dtype != np.uint16:  # a stream that can carry NO_LOSS flags
+            y[torch.from_numpy((raw[:, 1:] & NO_LOSS) != 0)] = IGNORE_INDEX
+        x = chunk[:, :-1]
         if device.type == "cuda":
-            chunk = chunk.pin_memory().to(device, non_blocking=True)
-        return chunk[:, :-1], chunk[:, 1:]
+            x = x.pin_memory().to(device, non_blocking=True)
+            y = y.pin_memory().to(device, non_blocking=True)
+        return x, y
 
 
 @dataclass

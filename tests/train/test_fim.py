@@ -157,3 +157,34 @@ def test_line_tail_rate_routes_line_spans() -> None:
     ]
     assert prefixes
     assert all(p and not p.endswith("\n") for p in prefixes)
+
+
+def test_loss_on_middle_marks_fim_context_and_keeps_plain_documents() -> None:
+    from slm_lsp.train.fim import NO_LOSS
+
+    cfg = replace(FIMConfig(), fim_rate=1.0, spm_rate=0.0, header_rate=0.0, loss_on="middle")
+    ids = encode_documents([TEXT], ["a.py"], lambda xs: [encode(x) for x in xs], cfg).tolist()
+    flagged = [bool(i & NO_LOSS) for i in ids]
+    plain = [i & (NO_LOSS - 1) for i in ids]
+    assert plain.count(PRE) > 1  # several FIM pieces
+    for k, tok in enumerate(plain):
+        if tok == PRE:
+            assert flagged[k] and flagged[k + 1]  # the prefix is context
+        if tok == MID:
+            assert flagged[k] and not flagged[k + 1] or plain[k + 1] == EOS
+        if tok == EOS:
+            assert not flagged[k]  # ending the middle is learned
+    # the same stream with loss on everything carries no flags
+    everything = encode_documents(
+        [TEXT], ["a.py"], lambda xs: [encode(x) for x in xs], replace(cfg, loss_on="all")
+    )
+    assert everything.max() < NO_LOSS and everything.tolist() == plain
+    # plain documents are trained on in full
+    doc = encode_documents(
+        [TEXT], ["a.py"], lambda xs: [encode(x) for x in xs], replace(cfg, fim_rate=0.0)
+    )
+    assert doc.max() < NO_LOSS
+    with pytest.raises(ValueError):
+        encode_documents(
+            [TEXT], ["a.py"], lambda xs: [encode(x) for x in xs], replace(cfg, loss_on="some")
+        )

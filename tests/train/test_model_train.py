@@ -144,3 +144,22 @@ def test_finetune_resumes_from_checkpoint(tmp_path: Path) -> None:
     assert second["steps"] == 6
     log = json.loads((out / "train_log.json").read_text())
     assert log[0]["step"] <= steps_first < log[-1]["step"]
+
+
+def test_context_tokens_carry_no_loss() -> None:
+    from slm_lsp.train.fim import NO_LOSS
+    from slm_lsp.train.model import IGNORE_INDEX
+
+    stream = np.arange(10, 10 + 400, dtype=np.int32)
+    stream[::3] |= NO_LOSS
+    x, y = Batches(stream, 16, 4, seed=0).next(torch.device("cpu"))
+    assert int(x.max()) < NO_LOSS  # the model never sees the flag
+    targets_flagged = (y == IGNORE_INDEX).float().mean().item()
+    assert 0.2 < targets_flagged < 0.45
+    model = _model()
+    full = model(x, torch.where(y == IGNORE_INDEX, x[:, :1].expand_as(y) * 0 + 11, y))
+    masked = model(x, y)
+    logits = model(x)
+    keep = y != IGNORE_INDEX
+    expected = torch.nn.functional.cross_entropy(logits[keep].float(), y[keep])
+    assert torch.allclose(masked, expected, atol=1e-5) and not torch.allclose(masked, full)

@@ -2,7 +2,8 @@
 
 Tasks come from the train engineer's ``slm_lsp.train.evaluate`` (``heldout_stdlib_texts`` — standard
 library files in the held-out split, never trained on — and ``make_tasks``: single-line,
-multi-line and random-span holes as in HumanEval-infilling / SantaCoder FIM, seeded). Each hole is
+multi-line and random-span holes as in HumanEval-infilling / SantaCoder FIM, and line-tail holes,
+the rest of a line after the cursor, as while typing; seeded). Each hole is
 filled the way the editor fills it: the file with the hole removed becomes a ``Document``,
 ``CompletionService.plan`` cuts the window and (in the *context* mode) asks ``ContextRetriever``
 over an index of the whole tree, ``CompletionService.run`` prompts the model with its family's
@@ -142,7 +143,9 @@ def run(args: Any) -> dict[str, Any]:
         "results": results,
     }
     path = common.write_result(name, result, args.out)
-    kinds = ["single_line", "multi_line", "random_span"]
+    from slm_lsp.train.evaluate import KINDS
+
+    kinds = list(KINDS)
     rows = []
     for r in results:
         cells = [f"{r['by_kind'].get(k, {}).get('exact_match')} / {r['by_kind'].get(k, {}).get('edit_similarity')}" for k in kinds]

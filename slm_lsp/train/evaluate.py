@@ -21,8 +21,10 @@ PREFIX_CHARS = 1500
 """Characters of the file before the hole given to the model."""
 SUFFIX_CHARS = 600
 """Characters after the hole given to FIM models."""
-MAX_NEW_TOKENS = {"single_line": 48, "multi_line": 128, "random_span": 96}
+MAX_NEW_TOKENS = {"single_line": 48, "multi_line": 128, "random_span": 96, "line_tail": 48}
 """Generation limit per task kind."""
+KINDS = ("single_line", "multi_line", "random_span", "line_tail")
+"""Task kinds, in the order they are made."""
 TASKS_PER_KIND = 60
 """Default number of tasks of each kind."""
 MIN_LINE_CHARS = 8
@@ -104,13 +106,18 @@ def _window(text: str, start: int, end: int) -> tuple[str, str]:
 def make_tasks(
     texts: Sequence[tuple[str, str]], per_kind: int = TASKS_PER_KIND, seed: int = 0
 ) -> list[Task]:
-    """Single-line, multi-line (2–5 lines) and random-span holes cut from (name, text) pairs."""
+    """Single-line, multi-line (2–5 lines), random-span and line-tail holes cut from (name, text) pairs.
+
+    A line-tail hole is the rest of a line after a cursor stopped inside its code, as while typing.
+    Kinds are made in this order from one seeded generator, so adding a kind at the end leaves the
+    earlier kinds' tasks as they were.
+    """
     rng = random.Random(seed)
     tasks: list[Task] = []
     pool = [t for t in texts if t[1].count("\n") >= 10]
     if not pool:
         return tasks
-    for kind in ("single_line", "multi_line", "random_span"):
+    for kind in KINDS:
         made, tries = 0, 0
         while made < per_kind and tries < per_kind * 50:
             tries += 1
@@ -123,6 +130,14 @@ def make_tasks(
                 length = rng.randint(10, 200)
                 a = rng.randint(0, max(0, len(text) - length))
                 b = a + length
+            elif kind == "line_tail":
+                i = rng.randrange(0, len(lines))
+                code = lines[i].strip()
+                if len(code) < MIN_LINE_CHARS:
+                    continue
+                indent = len(lines[i]) - len(lines[i].lstrip())
+                a = starts[i] + indent + rng.randint(1, len(code) - 2)
+                b = starts[i] + len(lines[i].rstrip())
             else:
                 n = 1 if kind == "single_line" else rng.randint(2, 5)
                 i = rng.randrange(0, max(1, len(lines) - n))
@@ -319,7 +334,7 @@ def measure_speed(
 
 
 def markdown_table(results: Sequence[Metrics]) -> str:
-    kinds = ["single_line", "multi_line", "random_span"]
+    kinds = list(KINDS)
     head = (
         "| model | prompt | "
         + " | ".join(f"{k} EM / ES" for k in kinds)

@@ -41,7 +41,7 @@ def test_trim_keeps_as_many_lines_as_the_target() -> None:
 def test_tasks_are_cut_from_the_text() -> None:
     tasks = make_tasks([("m.py", TEXT)], per_kind=10, seed=1)
     kinds = {t.kind for t in tasks}
-    assert kinds == {"single_line", "multi_line", "random_span"}
+    assert kinds == {"single_line", "multi_line", "random_span", "line_tail"}
     for t in tasks:
         assert t.middle.strip()
         assert (t.prefix + t.middle + t.suffix) in TEXT
@@ -49,7 +49,21 @@ def test_tasks_are_cut_from_the_text() -> None:
             assert "\n" not in t.middle and (t.prefix == "" or t.prefix[-1] in " \n")
         if t.kind == "multi_line":
             assert 1 <= t.middle.count("\n") <= 4
+        if t.kind == "line_tail":  # the cursor stopped inside a line's code; the hole ends the line
+            line_start = t.prefix.rfind("\n") + 1
+            assert t.prefix[line_start:].strip() and "\n" not in t.middle
+            assert t.suffix == "" or t.suffix.startswith("\n")
     assert make_tasks([("m.py", TEXT)], per_kind=10, seed=1) == tasks
+
+
+def test_a_kind_added_at_the_end_leaves_the_other_tasks_as_they_were(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from slm_lsp.train import evaluate
+
+    tasks = make_tasks([("m.py", TEXT)], per_kind=10, seed=1)
+    monkeypatch.setattr(evaluate, "KINDS", evaluate.KINDS[:3])
+    assert make_tasks([("m.py", TEXT)], per_kind=10, seed=1) == [
+        t for t in tasks if t.kind != "line_tail"
+    ]
 
 
 def test_heldout_files_come_from_the_eval_split() -> None:
@@ -75,7 +89,7 @@ def test_evaluate_a_tiny_model(tmp_path: Path) -> None:
     )
     tasks = make_tasks([("m.py", TEXT)], per_kind=2, seed=0)
     fim = evaluate_model(path, tasks, n_threads=1)
-    assert fim.mode == "fim+heal" and fim.overall.n == 6
+    assert fim.mode == "fim+heal" and fim.overall.n == 8
     assert 0.0 <= fim.overall.edit_sim <= 1.0
     prefix = evaluate_model(path, tasks, mode="prefix", n_threads=1)
     assert prefix.mode == "prefix+heal"

@@ -19,6 +19,7 @@ Pipeline for ``ContextRetriever.retrieve`` (each step cheap; the whole is meant 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -228,11 +229,7 @@ class ContextRetriever:
         if sym.doc and python:
             out.append(f'{inner}"""{sym.doc}"""')
         if sym.kind in CLASS_LIKE and self.index is not None:
-            members = [
-                s
-                for s in self.index.file_symbols(sym.path)
-                if s.container == sym.name and sym.start_line < s.start_line <= sym.end_line
-            ]
+            members = self.index.members(sym.path, sym.name, sym.start_line, sym.end_line)
             for m in members[:MAX_CLASS_MEMBERS]:
                 out.append(
                     inner + m.signature + (" ..." if python and m.signature.endswith(":") else "")
@@ -367,7 +364,7 @@ class ContextRetriever:
         else:
             local = {r[0] for r in extract(tree, source, language, 8)}
             raw_imports = extract_imports(tree, source, language)
-        imports = _import_targets(_import_paths(raw_imports, here))
+        imports = _targets_of(tuple(raw_imports), here)
         nearest = sorted(
             names.items(), key=lambda kv: (abs(kv[1][1] - line), -_RANK[kv[1][0]], kv[0])
         )[:MAX_NAMES]
@@ -377,7 +374,7 @@ class ContextRetriever:
             files = [f for f in self.index.definition_files(name) if f != here]
             if not files:
                 continue
-            matched = [f for f in files if _imported(f, imports)]
+            matched = [f for f in files if _imported(f, imports)] if imports else []
             if len(files) > MAX_AMBIGUOUS and not matched:
                 continue
             chosen = matched[:2] or sorted(files, key=lambda f: (_distance(f, here), f))[:2]
@@ -523,7 +520,13 @@ def _import_paths(imports: list[str], here: str) -> list[str]:
     return out
 
 
-def _import_targets(imports: list[str]) -> frozenset[str]:
+class _Targets(frozenset[str]):
+    """Import targets, with the set of their last path components for a quick first test."""
+
+    tails: frozenset[str]
+
+
+def _import_targets(imports: list[str]) -> _Targets:
     """Path stems (no extension) that an import fragment may name: the module, its package
     ``__init__``/``index``/``mod`` file, and its parent (``from pkg.mod import name``,
     ``use a::b::Name``, a C header ``util.h`` naming ``util.c``)."""
@@ -534,14 +537,27 @@ def _import_targets(imports: list[str]) -> frozenset[str]:
         out.update((frag, frag + "/__init__", frag + "/index", frag + "/mod"))
         if "/" in frag:
             out.add(frag.rsplit("/", 1)[0])
-    return frozenset(out)
+    targets = _Targets(out)
+    targets.tails = frozenset(t.rsplit("/", 1)[-1] for t in out)
+    return targets
+
+
+@functools.lru_cache(maxsize=256)
+def _targets_of(raw_imports: tuple[str, ...], here: str) -> _Targets:
+    """The import targets of a file's imports (the same for every keystroke in that file)."""
+    return _import_targets(_import_paths(list(raw_imports), here))
 
 
 def _imported(key: str, targets: frozenset[str]) -> bool:
     """Whether an index key is (ends with) one of the import targets."""
     if not targets:
         return False
-    stem = key.rsplit(".", 1)[0] if "." in key.rsplit("/", 1)[-1] else key
+    name = key.rsplit("/", 1)[-1]
+    stem_name = name.rsplit(".", 1)[0] if "." in name else name
+    tails = getattr(targets, "tails", None)
+    if tails is not None and stem_name not in tails:
+        return False  # every target the key could end with ends with the key's own file name
+    stem = key.rsplit(".", 1)[0] if "." in name else key
     if stem in targets:
         return True
     i = stem.find("/")

@@ -485,6 +485,17 @@ class WorkspaceIndex:
         with self._lock:
             return self._to_symbols(key, self._symbols_of(key))
 
+    def members(
+        self, path: str | os.PathLike[str], container: str, first: int, last: int
+    ) -> list[Symbol]:
+        """Definitions whose container is ``container`` and that start after line ``first`` up to ``last`` (a class's members)."""
+        key = self.key(path)
+        with self._lock:
+            records = [
+                r for r in self._symbols_of(key) if r[6] == container and first < r[2] <= last
+            ]
+            return self._to_symbols(key, records)
+
     def definition_files(self, name: str) -> list[str]:
         """Keys of the files that define ``name`` (cheap: no symbols are unpacked)."""
         with self._lock:

@@ -156,3 +156,20 @@ def test_secrets_never_retrieved(tmp_path: Path) -> None:
     blob = "\n".join(s.text for s in snippets)
     assert key not in blob and "ghp_" not in blob and "<redacted>" in blob
     assert all(not s.path.endswith(".env") for s in snippets)
+
+
+def test_import_matching_quick_test_never_loses_a_match() -> None:
+    """The last-component pre-test of ``_imported`` agrees with the full test on every key."""
+    from slm_lsp.context.retrieve import _import_paths, _import_targets, _imported
+
+    imports = ["os.path", ".models", "..util.text", "./lib/helpers", "crate::net::http", "util.h", "pkg"]
+    targets = _import_targets(_import_paths(imports, "src/app/main.py"))
+    plain = frozenset(targets)  # no tails: the full test only
+    keys = [
+        "src/app/models.py", "src/util/text.py", "src/app/lib/helpers.ts", "net/http.rs", "net/http/mod.rs",
+        "os/path.py", "lib/os/path/__init__.py", "x/util.c", "util.h", "pkg/__init__.py", "pkg.py",
+        "other/models_test.py", "src/app/main.py", "README", "a/b/c/d.py", "pkg/sub/mod.py",
+    ]  # fmt: skip
+    assert any(_imported(k, targets) for k in keys)
+    for key in keys:
+        assert _imported(key, targets) == _imported(key, plain), key

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sysconfig
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +42,14 @@ def main() -> int:
     ap.add_argument("--line-span-rate", type=float, default=0.7)
     ap.add_argument("--line-tail-rate", type=float, default=0.4)
     ap.add_argument("--loss-on", choices=["all", "middle"], default="all")
+    ap.add_argument(
+        "--spm-rate", type=float, default=0.5, help="share of FIM examples in SPM order"
+    )
+    ap.add_argument(
+        "--stdlib-only",
+        action="store_true",
+        help="only the standard library's train split (no site-packages)",
+    )
     ap.add_argument("--seed", type=int, default=7, help="FIM span seed (another seed: other holes)")
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
@@ -60,11 +69,16 @@ def main() -> int:
 
     t = time.perf_counter()
     ccfg = CorpusConfig(max_total_bytes=int(args.corpus_mb * 1e6))
-    corpus = collect(None, ccfg, progress=False)
+    roots = None
+    if args.stdlib_only:  # keys stay relative to the stdlib folder: the same split as evaluate's
+        roots = [Path(sysconfig.get_paths()["stdlib"])]
+        ccfg = replace(ccfg, skip_dirs=(*ccfg.skip_dirs, "site-packages", "dist-packages"))
+    corpus = collect(roots, ccfg, progress=False)
     fim = FIMConfig(
         fim_rate=args.fim_rate,
         line_span_rate=args.line_span_rate,
         line_tail_rate=args.line_tail_rate,
+        spm_rate=args.spm_rate,
         loss_on=args.loss_on,
         seed=args.seed,
     )
@@ -98,6 +112,7 @@ def main() -> int:
     )
     summary = {
         "base": str(args.base),
+        "stdlib_only": args.stdlib_only,
         "fim": fim.__dict__,
         "train_config": tcfg.to_dict(),
         "corpus_train_files": corpus.stats.train_files,

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.completion import WINDOW_STEP_LINES, CompletionCache, CompletionService, Document, breaks_parse
+from slm_lsp.completion import (
+    WINDOW_STEP_LINES,
+    CompletionCache,
+    CompletionService,
+    Document,
+    breaks_parse,
+)
 from slm_lsp.config import Settings
 from slm_lsp.engine.llama import LlamaEngine
 from slm_lsp.security.engine import SecurityEngine

@@ -189,3 +189,12 @@ def test_cross_file_context_holds_the_callee_signature_and_no_secrets(
         for c in data["context"]
     )
     assert token not in prompt and str(tmp_path) not in prompt
+
+
+def test_shipped_model_names_its_template() -> None:
+    """slm_lsp/models' own model carries `slm_lsp.fim_template`, so it is prompted as it was trained."""
+    model = Path(__file__).resolve().parents[2] / "slm_lsp" / "models" / "slm-fim-40m.q8_0.gguf"
+    res = run("model", "info", str(model), "--json")
+    assert res.returncode == 0, res.stderr
+    info = json.loads(res.stdout)
+    assert info["family"] == "slm-fim" and info["fim"] is True and info["context_length"] == 1024

@@ -97,11 +97,8 @@ class _ClientPipe:
             return None
         try:
             return self._writer.write(data)
-        except (
-            BrokenPipeError,
-            ConnectionResetError,
-            ValueError,
-        ) as exc:  # ValueError: closed file
+        # ValueError: a closed file
+        except (BrokenPipeError, ConnectionResetError, ValueError) as exc:
             self.lost = True
             log.warning("the client's connection is closed (%s); dropping further messages", exc)
             return None
@@ -286,6 +283,8 @@ class SlmServer(LanguageServer):
                     lifecycle.index_progress, self, "report", done, total
                 )
             )
+            if self._stopping:  # shut down while the build finished: start nothing
+                return
             self.index = index
             self._make_retriever(index)
             for uri in list(self.workspace.text_documents):

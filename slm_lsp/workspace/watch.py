@@ -19,7 +19,6 @@ from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
-    FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -38,21 +37,18 @@ log = logging.getLogger(__name__)
 
 #: Least time between two cache writes caused by file-system events.
 SAVE_INTERVAL_S = 30.0
-#: Event types that change nothing on disk.
-_IGNORED_EVENTS = frozenset({"opened", "closed", "closed_no_write"})
-
 EVENTS_FOLLOWED = [
     FileCreatedEvent,
     FileModifiedEvent,
-    FileClosedEvent,
     FileDeletedEvent,
     FileMovedEvent,
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
 ]
-"""What the watcher asks inotify for: changes only. Without a filter every open and read of a file
-or folder under the root (our own crawl, git, the editor) is delivered and handled too."""
+"""The only events the watcher receives: changes (inotify is asked for these alone; other observers
+filter the same way). Without the filter every open and read of a file or folder under the root
+(our own crawl, git, the editor) is delivered too."""
 
 
 class IndexWatcher(FileSystemEventHandler):
@@ -79,8 +75,6 @@ class IndexWatcher(FileSystemEventHandler):
         return not any(part in ALWAYS_SKIP_DIRS for part in rel.split("/"))
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in _IGNORED_EVENTS:
-            return
         paths = [os.fsdecode(event.src_path)]
         dest = getattr(event, "dest_path", "")
         if dest:

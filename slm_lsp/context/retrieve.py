@@ -520,13 +520,18 @@ def _import_paths(imports: list[str], here: str) -> list[str]:
     return out
 
 
-class _Targets(frozenset[str]):
-    """Import targets, with the set of their last path components for a quick first test."""
+@dataclass(frozen=True)
+class ImportTargets:
+    """Path stems that a file's imports may name, and their last path components (a quick first test)."""
 
+    stems: frozenset[str]
     tails: frozenset[str]
 
+    def __bool__(self) -> bool:
+        return bool(self.stems)
 
-def _import_targets(imports: list[str]) -> _Targets:
+
+def _import_targets(imports: list[str]) -> ImportTargets:
     """Path stems (no extension) that an import fragment may name: the module, its package
     ``__init__``/``index``/``mod`` file, and its parent (``from pkg.mod import name``,
     ``use a::b::Name``, a C header ``util.h`` naming ``util.c``)."""
@@ -537,32 +542,28 @@ def _import_targets(imports: list[str]) -> _Targets:
         out.update((frag, frag + "/__init__", frag + "/index", frag + "/mod"))
         if "/" in frag:
             out.add(frag.rsplit("/", 1)[0])
-    targets = _Targets(out)
-    targets.tails = frozenset(t.rsplit("/", 1)[-1] for t in out)
-    return targets
+    return ImportTargets(frozenset(out), frozenset(t.rsplit("/", 1)[-1] for t in out))
 
 
 @functools.lru_cache(maxsize=256)
-def _targets_of(raw_imports: tuple[str, ...], here: str) -> _Targets:
+def _targets_of(raw_imports: tuple[str, ...], here: str) -> ImportTargets:
     """The import targets of a file's imports (the same for every keystroke in that file)."""
     return _import_targets(_import_paths(list(raw_imports), here))
 
 
-def _imported(key: str, targets: frozenset[str]) -> bool:
+def _imported(key: str, targets: ImportTargets) -> bool:
     """Whether an index key is (ends with) one of the import targets."""
-    if not targets:
-        return False
     name = key.rsplit("/", 1)[-1]
     stem_name = name.rsplit(".", 1)[0] if "." in name else name
-    tails = getattr(targets, "tails", None)
-    if tails is not None and stem_name not in tails:
-        return False  # every target the key could end with ends with the key's own file name
+    if stem_name not in targets.tails:
+        return False  # any target the key ends with ends with the key's own file name
+    stems = targets.stems
     stem = key.rsplit(".", 1)[0] if "." in name else key
-    if stem in targets:
+    if stem in stems:
         return True
     i = stem.find("/")
     while i >= 0:
-        if stem[i + 1 :] in targets:
+        if stem[i + 1 :] in stems:
             return True
         i = stem.find("/", i + 1)
     return False

@@ -7,33 +7,35 @@ depend on the weights' values. Needs the ``gguf`` and ``numpy`` packages (the te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from slm_lsp.engine.gguf_llama import LlamaHParams
 
 #: The DeepSeek-Coder vocabulary (from llama.cpp's ``models/``, MIT licence), shipped as package data.
 DEEPSEEK_VOCAB = Path(__file__).resolve().parent.parent / "data" / "ggml-vocab-deepseek-coder.gguf"
 
 
-@dataclass(frozen=True)
-class Shape:
-    """The dimensions of a llama-architecture model."""
-
-    n_layer: int = 2
-    n_embd: int = 64
-    n_ff: int = 128
-    n_head: int = 4
-    n_head_kv: int = 4
-    n_ctx: int = 4096
-
-
-TINY = Shape()
-DEEPSEEK_1_3B = Shape(n_layer=24, n_embd=2048, n_ff=5504, n_head=16, n_head_kv=16, n_ctx=16384)
+TINY = LlamaHParams(
+    n_vocab=0,  # build_model takes it from the vocabulary file
+    n_ctx=4096,
+    n_embd=64,
+    n_layer=2,
+    n_ff=128,
+    n_head=4,
+    n_head_kv=4,
+    rope_theta=100000.0,
+    norm_eps=1e-6,
+)
+DEEPSEEK_1_3B = replace(
+    TINY, n_layer=24, n_embd=2048, n_ff=5504, n_head=16, n_head_kv=16, n_ctx=16384
+)
 
 
 def build_model(
     out: str | Path,
-    shape: Shape = TINY,
+    shape: LlamaHParams = TINY,
     *,
     vocab: str | Path = DEEPSEEK_VOCAB,
     quant: str = "f32",
@@ -50,7 +52,7 @@ def build_model(
     import gguf
     import numpy as np
 
-    from slm_lsp.engine.gguf_llama import LlamaHParams, write_llama_gguf
+    from slm_lsp.engine.gguf_llama import write_llama_gguf
 
     reader = gguf.GGUFReader(str(vocab))
     n_vocab = len(reader.fields["tokenizer.ggml.tokens"].contents())
@@ -91,15 +93,5 @@ def build_model(
             (p + "ffn_up.weight", normal(f, e)),
             (p + "ffn_down.weight", normal(e, f)),
         ]
-    hp = LlamaHParams(
-        n_vocab=n_vocab,
-        n_ctx=shape.n_ctx,
-        n_embd=e,
-        n_layer=shape.n_layer,
-        n_ff=f,
-        n_head=shape.n_head,
-        n_head_kv=shape.n_head_kv,
-        rope_theta=100000.0,
-        norm_eps=1e-6,
-    )
+    hp = replace(shape, n_vocab=n_vocab)
     return write_llama_gguf(out, hp, tensors, ftype=quant, name=name, metadata=tokenizer)

@@ -207,9 +207,11 @@ def test_openmp_threads_wait_passively() -> None:
 
 
 def test_usable_context_is_capped_by_the_training_context(tmp_path: Path) -> None:
-    from slm_lsp.engine.synthetic import Shape, build_model
+    from dataclasses import replace
 
-    small = build_model(tmp_path / "ctx512.gguf", Shape(n_ctx=512))
+    from slm_lsp.engine.synthetic import TINY, build_model
+
+    small = build_model(tmp_path / "ctx512.gguf", replace(TINY, n_ctx=512))
     eng = LlamaEngine(small, ModelSettings(n_ctx=2048))
     try:
         assert eng.info.n_ctx_train == 512 and eng.info.n_ctx == 512

@@ -219,7 +219,7 @@ class SecurityEngine:
 
     def _check(self, text: str, path: str, language: str | None) -> list[Finding]:
         st = self.settings
-        if not st.enabled or not isinstance(text, str):
+        if not st.enabled:
             return []
         if path and self.is_excluded(path):
             return []

@@ -82,6 +82,10 @@ class ModelSettings:
         minimum=1,
         maximum=8192,
     )
+    token_healing: bool = setting(
+        True,
+        "When the model writes straight on from the text before the cursor (prefix-only and suffix-first layouts), back the prompt off its last token and make the first generated tokens spell it again, so a cursor after a space or inside a word gets the tokens the model saw in training. In-process model only.",
+    )
     n_gpu_layers: int = setting(
         0,
         "Layers offloaded to a GPU (-1: all) when llama.cpp was built with GPU support.",
@@ -476,7 +480,7 @@ def iter_settings(
         if dataclasses.is_dataclass(typ):
             rows.extend(iter_settings(typ, f"{prefix}{f.name}."))  # type: ignore[arg-type]
             continue
-        default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc,operator]
         tname = "list[str]" if get_origin(typ) is list else typ.__name__
         rows.append((f"{prefix}{f.name}", tname, default, dict(f.metadata)))
     return rows

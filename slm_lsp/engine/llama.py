@@ -38,6 +38,8 @@ GGUF_MAGIC = b"GGUF"
 FIM_ROLES = ("pre", "suf", "mid", "pad", "rep", "sep")
 #: Starting buffer size for one token's text (grown when llama.cpp says it needs more).
 PIECE_BUFFER = 64
+#: Healing masks remembered (one per distinct unspelt text; the same few recur while typing).
+HEALING_MASKS_KEPT = 64
 #: Bytes of working memory assumed on top of the file's size when checking that a model fits.
 MEMORY_HEADROOM = 256 * 1024 * 1024
 
@@ -144,6 +146,9 @@ class LlamaEngine:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
+        self.token_healing = settings.token_healing
+        self._pieces: list[bytes] | None = None  #: every token's bytes, built on the first healing
+        self._healing_masks: dict[bytes, Any] = {}  #: text still to spell → ids allowed next
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
         self._abort_cb = llama_cpp.ggml_abort_callback(
@@ -279,6 +284,52 @@ class LlamaEngine:
             n += 1
         return n
 
+    # ------------------------------------------------------------------ token healing
+    def heal(self, prompt: Prompt, ids: list[int]) -> tuple[list[int], bytes]:
+        """``ids`` backed off their last token when generation writes straight on from prompt text.
+
+        A prompt that ends in text (prefix-only and suffix-first layouts) usually ends at a token
+        boundary the model never saw in training: the cursor after ``self.pos `` gives a lone ``' '``
+        token where training text had ``' ='``, and indentation typed ahead of the cursor gives a
+        token that training text would have split before the next word. Returns the shortened ids
+        and the bytes of the removed token, which the first generated tokens must spell again
+        (``allowed_next``); nothing is removed when the prompt ends in a control token.
+        """
+        if not (
+            self.token_healing and len(ids) > 1 and prompt.parts and prompt.parts[-1].kind == "text"
+        ):
+            return ids, b""
+        tail = self.piece(ids[-1])
+        if not tail:
+            return ids, b""
+        return ids[:-1], tail
+
+    def allowed_next(self, remaining: bytes) -> Any:
+        """Ids of the tokens that may come next while ``remaining`` bytes of a healed token are unspelt.
+
+        A token fits when its text starts with ``remaining`` (it finishes the healing) or is a
+        non-empty start of it (more tokens follow): ``'\n    '`` may come back as ``'\n   '`` and
+        ``' def'``, as training text was tokenized.
+        """
+        mask = self._healing_masks.get(remaining)
+        if mask is None:
+            import numpy as np
+
+            if self._pieces is None:
+                self._pieces = [self.piece(t) for t in range(self.llm.n_vocab())]
+            mask = np.fromiter(
+                (
+                    i
+                    for i, p in enumerate(self._pieces)
+                    if p and (p.startswith(remaining) or remaining.startswith(p))
+                ),
+                dtype=np.intc,
+            )
+            if len(self._healing_masks) >= HEALING_MASKS_KEPT:
+                self._healing_masks.pop(next(iter(self._healing_masks)))
+            self._healing_masks[remaining] = mask
+        return mask
+
     # ------------------------------------------------------------------ generation
     def generate(
         self,
@@ -287,7 +338,7 @@ class LlamaEngine:
         cancel: threading.Event,
         on_text: Callable[[str], bool | None] | None = None,
     ) -> Generation:
-        ids = self.prompt_tokens(prompt)
+        ids, healing = self.heal(prompt, self.prompt_tokens(prompt))
         limit = self.info.n_ctx - params.max_tokens - 1
         if len(ids) > limit:
             raise EngineError(
@@ -311,6 +362,21 @@ class LlamaEngine:
         pending = b""
         t_first: float | None = None
         stop_text = tuple(s for s in prompt.stop_text if s)
+        #: bytes of the healed token not yet spelt by generated tokens, and not yet cut from the output
+        unspelt, uncut = healing, len(healing)
+        processors = None
+        if healing:
+
+            def constrain(_input_ids: Any, logits: Any) -> Any:
+                if not unspelt:
+                    return logits
+                allowed = self.allowed_next(unspelt)
+                kept = logits[allowed]
+                logits[:] = -float("inf")
+                logits[allowed] = kept
+                return logits
+
+            processors = self._lib.LogitsProcessorList([constrain])
         try:
             for tok in self.llm.generate(
                 ids,
@@ -320,6 +386,7 @@ class LlamaEngine:
                 min_p=0.05,
                 repeat_penalty=1.0,
                 reset=True,
+                logits_processor=processors,
             ):
                 if t_first is None:
                     t_first = time.perf_counter()
@@ -327,7 +394,13 @@ class LlamaEngine:
                     gen.stop_reason = "eos"
                     break
                 gen.tokens.append(int(tok))
-                pending += self.piece(tok)
+                data = self.piece(tok)
+                if unspelt:
+                    unspelt = unspelt[len(data) :] if unspelt.startswith(data) else b""
+                if uncut:  # the healed text is the prompt's already: it is not new text
+                    cut = min(uncut, len(data))
+                    data, uncut = data[cut:], uncut - cut
+                pending += data
                 piece = _decode_complete(pending)
                 if piece is not None:
                     pending = b""

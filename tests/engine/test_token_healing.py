@@ -1,0 +1,101 @@
+"""Token healing in the in-process engine: the prompt backs off its last text token and the first
+generated tokens must spell it again (real llama.cpp, the DeepSeek-Coder vocabulary)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from slm_lsp.config import ModelSettings
+from slm_lsp.engine.base import GenerationParams
+from slm_lsp.engine.llama import LlamaEngine
+from slm_lsp.prompt.templates import build_prompt
+
+from .test_llama_engine import EOS
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_path: Path) -> LlamaEngine:
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=1024, family="prefix"))
+    yield eng
+    eng.close()
+
+
+def _spelt(engine: LlamaEngine, ids: list[int]) -> bytes:
+    return b"".join(engine.piece(t) for t in ids)
+
+
+def test_a_prompt_ending_in_text_loses_its_last_token(engine: LlamaEngine) -> None:
+    prompt = build_prompt(engine.family, prefix="def parse(path):\n    with open(pa", suffix="")
+    ids = engine.prompt_tokens(prompt)
+    healed, removed = engine.heal(prompt, ids)
+    assert healed == ids[:-1] and removed == engine.piece(ids[-1]) and removed
+    assert _spelt(engine, healed) + removed == b"def parse(path):\n    with open(pa"
+
+
+def test_a_prompt_ending_in_a_control_token_is_left_alone(tiny_model_path: Path) -> None:
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=512))  # DeepSeek PSM: ends in <fim_end>
+    try:
+        prompt = build_prompt(eng.family, prefix="x = fo", suffix="\n")
+        ids = eng.prompt_tokens(prompt)
+        assert eng.heal(prompt, ids) == (ids, b"")
+    finally:
+        eng.close()
+
+
+def test_healing_can_be_switched_off(tiny_model_path: Path) -> None:
+    eng = LlamaEngine(
+        tiny_model_path, ModelSettings(n_ctx=512, family="prefix", token_healing=False)
+    )
+    try:
+        prompt = build_prompt(eng.family, prefix="x = fo", suffix="")
+        ids = eng.prompt_tokens(prompt)
+        assert eng.heal(prompt, ids) == (ids, b"")
+    finally:
+        eng.close()
+
+
+@pytest.mark.parametrize("prefix", ["self.pos ", "    return os.pa", "def f():\n    "])
+def test_generation_spells_the_removed_token_first_and_leaves_it_out(
+    engine: LlamaEngine, prefix: str
+) -> None:
+    prompt = build_prompt(engine.family, prefix=prefix, suffix="")
+    _, removed = engine.heal(prompt, engine.prompt_tokens(prompt))
+    gen = engine.generate(prompt, GenerationParams(max_tokens=6), threading.Event())
+    spelt = _spelt(engine, gen.tokens)
+    assert spelt.startswith(removed), (spelt, removed)
+    assert gen.text == spelt[len(removed) :].decode("utf-8", errors="ignore")
+    assert gen.n_prompt == len(engine.prompt_tokens(prompt)) - 1
+
+
+def test_end_of_text_waits_until_the_removed_token_is_spelt(eos_model_path: Path) -> None:
+    """A model that always wants to stop still writes the text the prompt backed off, then stops."""
+    eng = LlamaEngine(eos_model_path, ModelSettings(n_ctx=512, family="prefix"))
+    try:
+        prompt = build_prompt(eng.family, prefix="result = compute(va", suffix="")
+        _, removed = eng.heal(prompt, eng.prompt_tokens(prompt))
+        gen = eng.generate(prompt, GenerationParams(max_tokens=8), threading.Event())
+        assert gen.stop_reason == "eos" and EOS not in gen.tokens
+        spelt = _spelt(eng, gen.tokens)
+        assert len(gen.tokens) == 1 and spelt.startswith(removed)
+        assert gen.text == spelt[len(removed) :].decode()
+    finally:
+        eng.close()
+
+
+def test_indentation_may_come_back_split_as_training_text_was(engine: LlamaEngine) -> None:
+    """Typed indentation is one token alone but splits before the next word in training text."""
+    alone = engine.tokenize_text("x = 1\n    ")
+    in_text = engine.tokenize_text("x = 1\n    def")
+    removed = engine.piece(alone[-1])
+    first_in_text = in_text[len(alone) - 1]
+    assert engine.piece(first_in_text) != removed  # the seam differs, which is why healing exists
+    allowed = set(engine.allowed_next(removed).tolist())
+    assert first_in_text in allowed and alone[-1] in allowed
+    for tid in allowed:
+        piece = engine.piece(tid)
+        assert piece and (piece.startswith(removed) or removed.startswith(piece))
+    rest = removed[len(engine.piece(first_in_text)) :]
+    assert in_text[len(alone)] in set(engine.allowed_next(rest).tolist())

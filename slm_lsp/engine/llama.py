@@ -23,6 +23,7 @@ from typing import Any
 
 from slm_lsp.config import ModelSettings
 from slm_lsp.engine.base import EngineError, Generation, GenerationParams, ModelInfo, Prompt
+from slm_lsp.engine.healing import VocabPieces
 from slm_lsp.prompt.templates import TEMPLATE_KEY, detect_family, families, get_family
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,6 @@ GGUF_MAGIC = b"GGUF"
 FIM_ROLES = ("pre", "suf", "mid", "pad", "rep", "sep")
 #: Starting buffer size for one token's text (grown when llama.cpp says it needs more).
 PIECE_BUFFER = 64
-#: Healing masks remembered (one per distinct unspelt text; the same few recur while typing).
-HEALING_MASKS_KEPT = 64
 #: Bytes of working memory assumed on top of the file's size when checking that a model fits.
 MEMORY_HEADROOM = 256 * 1024 * 1024
 
@@ -147,8 +146,7 @@ class LlamaEngine:
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
         self.token_healing = settings.token_healing
-        self._pieces: list[bytes] | None = None  #: every token's bytes, built on the first healing
-        self._healing_masks: dict[bytes, Any] = {}  #: text still to spell → ids allowed next
+        self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
         self._abort_cb = llama_cpp.ggml_abort_callback(
@@ -305,30 +303,10 @@ class LlamaEngine:
         return ids[:-1], tail
 
     def allowed_next(self, remaining: bytes) -> Any:
-        """Ids of the tokens that may come next while ``remaining`` bytes of a healed token are unspelt.
-
-        A token fits when its text starts with ``remaining`` (it finishes the healing) or is a
-        non-empty start of it (more tokens follow): ``'\n    '`` may come back as ``'\n   '`` and
-        ``' def'``, as training text was tokenized.
-        """
-        mask = self._healing_masks.get(remaining)
-        if mask is None:
-            import numpy as np
-
-            if self._pieces is None:
-                self._pieces = [self.piece(t) for t in range(self.llm.n_vocab())]
-            mask = np.fromiter(
-                (
-                    i
-                    for i, p in enumerate(self._pieces)
-                    if p and (p.startswith(remaining) or remaining.startswith(p))
-                ),
-                dtype=np.intc,
-            )
-            if len(self._healing_masks) >= HEALING_MASKS_KEPT:
-                self._healing_masks.pop(next(iter(self._healing_masks)))
-            self._healing_masks[remaining] = mask
-        return mask
+        """Ids of the tokens that may come next while ``remaining`` bytes of a healed token are unspelt (``engine.healing``)."""
+        if self._vocab_pieces is None:
+            self._vocab_pieces = VocabPieces([self.piece(t) for t in range(self.llm.n_vocab())])
+        return self._vocab_pieces.allowed(remaining)
 
     # ------------------------------------------------------------------ generation
     def generate(

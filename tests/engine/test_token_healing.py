@@ -3,6 +3,7 @@ generated tokens must spell it again (real llama.cpp, the DeepSeek-Coder vocabul
 
 from __future__ import annotations
 
+import random
 import threading
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from slm_lsp.config import ModelSettings
 from slm_lsp.engine.base import GenerationParams
+from slm_lsp.engine.healing import VocabPieces
 from slm_lsp.engine.llama import LlamaEngine
 from slm_lsp.prompt.templates import build_prompt
 
@@ -99,3 +101,17 @@ def test_indentation_may_come_back_split_as_training_text_was(engine: LlamaEngin
         assert piece and (piece.startswith(removed) or removed.startswith(piece))
     rest = removed[len(engine.piece(first_in_text)) :]
     assert in_text[len(alone)] in set(engine.allowed_next(rest).tolist())
+
+
+def test_vocabulary_lookup_matches_a_brute_force_scan() -> None:
+    rng = random.Random(3)
+    alphabet = [b"a", b"b", b" ", b"\n", b"\xff", b"\xfe"]
+    pieces = [b""] * 3 + [
+        b"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(400)
+    ]
+    vocab = VocabPieces(pieces)
+    queries = {p for p in pieces if p} | {b"\xff\xff", b"a\xff", b" \n", b"zz"}
+    for q in queries:
+        want = {i for i, p in enumerate(pieces) if p and (p.startswith(q) or q.startswith(p))}
+        got = vocab.allowed(q).tolist()
+        assert sorted(got) == sorted(want), q

@@ -323,6 +323,8 @@ class LlamaEngine:
                 f"prompt of {len(ids)} tokens does not fit the context of {self.info.n_ctx} (lower completion.prefix_chars or context.budget_tokens)"
             )
         gen = Generation(prompt_tokens=ids, n_prompt=len(ids))
+        if not ids:  # nothing before the cursor and no BOS: nothing to go on
+            return gen
         cached = self.cached_prefix(ids)
         gen.n_prompt_evaluated = (
             len(ids) - (cached - 1 if cached == len(ids) else cached) if cached else len(ids)

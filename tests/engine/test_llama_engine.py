@@ -251,6 +251,23 @@ def test_cancelled_prompt_evaluation_keeps_finished_chunks(tiny_model_path: Path
         assert kept == 3 * 16  # three chunks were evaluated before the "keystroke"
         second = eng.generate(prompt, GenerationParams(max_tokens=2), threading.Event())
         assert second.stop_reason == "length"
-        assert second.n_prompt_evaluated == second.n_prompt - kept  # carried on where the first stopped
+        assert (
+            second.n_prompt_evaluated == second.n_prompt - kept
+        )  # carried on where the first stopped
+    finally:
+        eng.close()
+
+
+def test_an_empty_prompt_generates_nothing_and_does_not_fail() -> None:
+    """A cursor at the top of a file, a prefix-only layout and a model without BOS: no tokens at all."""
+    shipped = Path(__file__).resolve().parents[2] / "slm_lsp" / "models" / "slm-fim-40m.q8_0.gguf"
+    eng = LlamaEngine(shipped, ModelSettings(n_ctx=512, family="prefix"))
+    try:
+        prompt = build_prompt(eng.family, prefix="", suffix="import os\n")
+        assert eng.prompt_tokens(prompt) == []
+        gen = eng.generate(prompt, GenerationParams(max_tokens=4), threading.Event())
+        assert gen.text == "" and gen.n_generated == 0 and gen.stop_reason == "eos"
+        after = build_prompt(eng.family, prefix="import ", suffix="")
+        assert eng.generate(after, GenerationParams(max_tokens=2), threading.Event()).n_generated
     finally:
         eng.close()

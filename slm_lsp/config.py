@@ -55,6 +55,7 @@ class ModelSettings:
         choices=(
             "auto",
             "slm-fim",
+            "slm-fim-psm",
             "deepseek",
             "qwen",
             "starcoder",

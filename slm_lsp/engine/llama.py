@@ -53,6 +53,10 @@ _LEVELS = {
 }
 
 
+#: llama.cpp's warning when the context is larger than the model was trained for; harmless here.
+CONTEXT_OVER_TRAINING = "possible training context overflow"
+
+
 @functools.lru_cache(maxsize=1)
 def _install_log_bridge(llama_cpp: Any) -> Any:
     """Route llama.cpp's C logs into Python logging (so stdout stays the protocol's).
@@ -65,7 +69,10 @@ def _install_log_bridge(llama_cpp: Any) -> Any:
     def callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
         msg = text.decode("utf-8", errors="replace").rstrip()
         if msg:
-            llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", msg)
+            lvl = _LEVELS.get(level, logging.DEBUG)
+            if CONTEXT_OVER_TRAINING in msg:
+                lvl = logging.DEBUG  # prompts are fitted to the training context (ModelInfo.n_ctx)
+            llama_log.log(lvl, "%s", msg)
 
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
     return callback

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -206,15 +207,21 @@ def test_openmp_threads_wait_passively() -> None:
     assert os.environ.get("OMP_WAIT_POLICY", "").upper() in ("PASSIVE", "ACTIVE")
 
 
-def test_usable_context_is_capped_by_the_training_context(tmp_path: Path) -> None:
+def test_usable_context_is_capped_by_the_training_context(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from dataclasses import replace
 
     from slm_lsp.engine.synthetic import TINY, build_model
 
     small = build_model(tmp_path / "ctx512.gguf", replace(TINY, n_ctx=512))
-    eng = LlamaEngine(small, ModelSettings(n_ctx=2048))
+    with caplog.at_level(logging.DEBUG, logger="slm_lsp.llama_cpp"):
+        eng = LlamaEngine(small, ModelSettings(n_ctx=2048))
     try:
         assert eng.info.n_ctx_train == 512 and eng.info.n_ctx == 512
+        # llama.cpp's warning about it is no news to the user: the prompts are fitted
+        overflow = [r for r in caplog.records if "training context overflow" in r.getMessage()]
+        assert overflow and all(r.levelno == logging.DEBUG for r in overflow)
     finally:
         eng.close()
 

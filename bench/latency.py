@@ -387,11 +387,11 @@ def run(args: Any) -> dict[str, Any]:
     elif shape == "deepseek-1.3b":
         model = deepseek_model()
     else:
-        from slm_lsp.engine.loader import find_default_model
+        from slm_lsp.engine.loader import find_smollm2
 
-        found = find_default_model()
+        found = find_smollm2()
         if found is None:
-            raise SystemExit("the default model is not installed: run `python -m slm_lsp model fetch` or pass --model")
+            raise SystemExit("SmolLM2 (this benchmark's default) is not installed: run `python -m slm_lsp model fetch` or pass --model")
         model = found
     settings = dict(SHAPE_SETTINGS[shape])
     for item in args.set or []:

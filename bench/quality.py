@@ -27,10 +27,10 @@ PER_KIND = 12
 
 
 def default_models() -> list[Path]:
-    from slm_lsp.engine.loader import find_default_model
+    from slm_lsp.engine.loader import find_smollm2
 
     models = sorted((Path(__file__).resolve().parent.parent / "slm_lsp" / "models").glob("*.gguf"))
-    found = find_default_model()
+    found = find_smollm2()
     return ([found] if found else []) + models
 
 

@@ -21,9 +21,9 @@ def run(args: Any) -> dict[str, Any]:
     if args.model:
         model = Path(args.model)
     else:
-        from slm_lsp.engine.loader import find_default_model
+        from slm_lsp.engine.loader import find_smollm2
 
-        found = find_default_model()
+        found = find_smollm2()
         if found is None:
             raise SystemExit("no model: pass --model or run `python -m slm_lsp model fetch`")
         model = found

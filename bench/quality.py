@@ -34,14 +34,34 @@ def default_models() -> list[Path]:
     return ([found] if found else []) + models
 
 
-def _tasks(per_kind: int, seed: int) -> tuple[list[Any], dict[str, str], Path]:
+#: A file of a tree named by --from must hold this many characters to have tasks cut from it.
+MIN_SOURCE_CHARS = 2000
+
+
+def _tasks(per_kind: int, seed: int, source: Path | None = None) -> tuple[list[Any], dict[str, str], Path]:
+    """Tasks cut from the held-out standard-library files, or from the Python files of ``source`` (code no model was trained on, such as your own)."""
     from slm_lsp.train import evaluate as ev
 
-    texts = ev.heldout_stdlib_texts()
-    tasks = ev.make_tasks(texts, per_kind, seed)
-    import sysconfig
+    if source is None:
+        import sysconfig
 
-    return tasks, dict(texts), Path(sysconfig.get_paths()["stdlib"])
+        texts = ev.heldout_stdlib_texts()
+        root = Path(sysconfig.get_paths()["stdlib"])
+    else:
+        from slm_lsp.workspace.crawl import Crawler
+        from slm_lsp.config import IndexSettings
+
+        root = source.resolve()
+        texts = []
+        for info in Crawler(root, IndexSettings()).walk():
+            if info.language == "python":
+                text = (root / info.rel).read_text(encoding="utf-8", errors="replace")
+                if len(text) >= MIN_SOURCE_CHARS:
+                    texts.append((info.rel, text))
+        texts.sort()
+        if not texts:
+            raise SystemExit(f"no Python file of at least {MIN_SOURCE_CHARS} characters under {root}")
+    return ev.make_tasks(texts, per_kind, seed), dict(texts), root
 
 
 def _index(root: Path, cache: str) -> Any:
@@ -120,7 +140,7 @@ def run(args: Any) -> dict[str, Any]:
     if not models:
         raise SystemExit("no model: pass --model or run `python -m slm_lsp model fetch`")
     per_kind = 1 if args.quick else args.per_kind
-    tasks, texts, root = _tasks(per_kind, args.seed)
+    tasks, texts, root = _tasks(per_kind, args.seed, args.source)
     with tempfile.TemporaryDirectory(prefix="slm-bench-quality-") as cache:
         index = None
         modes = [False]
@@ -128,7 +148,7 @@ def run(args: Any) -> dict[str, Any]:
             try:
                 import slm_lsp.context.retrieve  # noqa: F401
 
-                index = _index(root, cache) if not args.quick else _index(root / "json", cache)
+                index = _index(root / "json", cache) if args.quick and args.source is None else _index(root, cache)
                 modes.append(True)
             except ImportError:
                 pass
@@ -136,9 +156,9 @@ def run(args: Any) -> dict[str, Any]:
         if args.quick:
             extra["completion.max_tokens"] = 8
         results = [evaluate(m, tasks, texts, root, index, ctx, extra) for m in models for ctx in modes]
-    name = "quality-quick" if args.quick else "quality"
+    name = "quality-quick" if args.quick else "quality" if args.source is None else f"quality-{args.source.resolve().name}"
     result = {
-        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)"}),
+        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)" if args.source is None else f"Python files of {args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
         "models": [common.model_record(m) for m in models],
         "results": results,
     }
@@ -172,4 +192,5 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="model.n_threads (0: all cores)")
     p.add_argument("--no-context", action="store_true", help="only the mode without cross-file context")
+    p.add_argument("--from", dest="source", type=Path, help="cut the tasks from this tree's Python files (code no model saw, e.g. your own) instead of the held-out standard library")
     p.set_defaults(func=run)

@@ -66,6 +66,18 @@ def test_quality(tmp_path: Path, tiny_model_path: Path) -> None:
     assert data["results"] and all(0.0 <= r["overall"]["edit_similarity"] <= 1.0 for r in data["results"])
 
 
+def test_quality_from_a_tree_of_ones_own(tmp_path: Path, tiny_model_path: Path) -> None:
+    tree = tmp_path / "proj"
+    (tree / "pkg").mkdir(parents=True)
+    body = "".join(f"def step_{i}(value):\n    total = value * {i}\n    return total + {i}\n\n\n" for i in range(40))
+    (tree / "pkg" / "steps.py").write_text(body)
+    (tree / "small.py").write_text("x = 1\n")  # too small to cut tasks from
+    data = bench(tmp_path / "out", "quality", "--model", str(tiny_model_path), "--threads", "1", "--from", str(tree), "--no-context")
+    assert "proj/" in data["settings"]["task_source"]
+    (result,) = data["results"]
+    assert result["overall"]["n"] == 4  # one task of each kind, all from pkg/steps.py
+
+
 @pytest.mark.skipif(importlib.util.find_spec("llama_cpp.server") is None or importlib.util.find_spec("uvicorn") is None, reason="llama_cpp.server is not installed")
 def test_remote(tmp_path: Path, tiny_model_path: Path) -> None:
     data = bench(tmp_path, "remote", "--model", str(tiny_model_path))

@@ -156,7 +156,7 @@ def run(args: Any) -> dict[str, Any]:
         if args.quick:
             extra["completion.max_tokens"] = 8
         results = [evaluate(m, tasks, texts, root, index, ctx, extra) for m in models for ctx in modes]
-    name = "quality-quick" if args.quick else "quality" if args.source is None else f"quality-{args.source.resolve().name}"
+    name = args.name or ("quality-quick" if args.quick else "quality" if args.source is None else f"quality-{args.source.resolve().name}")
     result = {
         **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)" if args.source is None else f"Python files of {args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
         "models": [common.model_record(m) for m in models],
@@ -192,5 +192,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="model.n_threads (0: all cores)")
     p.add_argument("--no-context", action="store_true", help="only the mode without cross-file context")
+    p.add_argument("--name", help="result file name (default: quality, or quality-<folder> with --from)")
     p.add_argument("--from", dest="source", type=Path, help="cut the tasks from this tree's Python files (code no model saw, e.g. your own) instead of the held-out standard library")
     p.set_defaults(func=run)

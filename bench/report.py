@@ -70,12 +70,16 @@ def table(out: Path) -> str:
         a = d.get("agreement")
         if a:
             rows.append(f"| | agreement on the {a['checks_in_common']} checks both have: both / only bandit / only slm-lsp | {a['both']} / {a['only_bandit']} / {a['only_slm_lsp']} | — | |")
-    d = _load(out, "quality")
-    if d:
+    quality = sorted(p.stem for p in out.glob("quality*.json") if p.stem != "quality-quick" and not p.stem.startswith("quality-48"))
+    for name in quality:  # "quality" (held-out stdlib), then "quality-<tree>" (bench quality --from)
+        d = _load(out, name)
+        if not d:
+            continue
+        source = "held-out stdlib" if name == "quality" else f"{name.removeprefix('quality-')}/"
         for r in d["results"]:
             o = r["overall"]
             kinds = ", ".join(f"{k.replace('_', '-')} {v['exact_match']:.2f}/{v['edit_similarity']:.2f}" for k, v in r["by_kind"].items())
-            rows.append(f"| quality ({d['settings']['tasks']} held-out stdlib tasks) | {r['model']} {'with' if r['context'] else 'without'} cross-file context: EM / edit sim. ({kinds}) | {o['exact_match']:.3f} / {o['edit_similarity']:.3f} | — | |")
+            rows.append(f"| quality ({d['settings']['tasks']} {source} tasks) | {r['model']} {'with' if r['context'] else 'without'} cross-file context: EM / edit sim. ({kinds}) | {o['exact_match']:.3f} / {o['edit_similarity']:.3f} | — | |")
     d = _load(out, "remote")
     if d and "result" in d:
         r = d["result"]

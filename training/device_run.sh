@@ -11,6 +11,11 @@ PY=${PY:-python3}
 OUT=${OUT:?set OUT}
 RUN=${RUN:-/tmp/slm-run}
 TOKENIZER=${TOKENIZER:-}       # reuse a tokenizer.json instead of training one
+# FIM mix: the product prompts slm-fim suffix first (SPM) and heals the prefix's last token, so the
+# next run leans on SPM; line-tail holes are the rest of a line after a cursor mid-statement.
+SPM_RATE=${SPM_RATE:-0.7}
+LINE_SPAN_RATE=${LINE_SPAN_RATE:-0.5}
+LINE_TAIL_RATE=${LINE_TAIL_RATE:-0.4}
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=true
 if ls .device/whl/*.whl >/dev/null 2>&1 && ! $PY -c "import gguf" 2>/dev/null; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .device/whl/*.whl || exit 1
@@ -20,7 +25,8 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null; nproc; $PY -c "import torch,sys;print('torch',torch.__version__,'python',sys.version.split()[0])"; } > "$RUN.hw.txt" 2>&1
 cat "$RUN.hw.txt"
 $PY -m slm_lsp.train.cli train --preset "$PRESET" --out "$RUN" --time-budget "$TRAIN_S" --total-budget "$TOTAL_S" \
-  --max-corpus-mb "$CORPUS_MB" --ftype q8_0 --name slm-fim-40m --quiet ${TOKENIZER:+--tokenizer "$TOKENIZER"} 2>&1 | tee "$OUT/log.txt"
+  --max-corpus-mb "$CORPUS_MB" --ftype q8_0 --name slm-fim-40m --quiet ${TOKENIZER:+--tokenizer "$TOKENIZER"} \
+  --spm-rate "$SPM_RATE" --line-span-rate "$LINE_SPAN_RATE" --line-tail-rate "$LINE_TAIL_RATE" 2>&1 | tee "$OUT/log.txt"
 rc=$?
 cp "$RUN.hw.txt" "$RUN/hardware.txt"
 $PY - "$RUN" "$OUT" <<'PYEOF'

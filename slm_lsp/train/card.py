@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from slm_lsp.train.config import FIMConfig
 from slm_lsp.train.corpus import CorpusStats
 
 
 def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def _fim_mix(f: Mapping[str, Any]) -> str:
+    """The FIM mix of a run in words (from its recorded ``FIMConfig``)."""
+    line = f.get("line_span_rate", 0.0)
+    spans = (
+        f"whole-line holes {_pct(line)} ({_pct(f.get('line_tail_rate', 0.0))} of them starting "
+        f"mid-line), character-level random spans the rest"
+        if line
+        else "character-level random spans"
+    )
+    loss = "; loss on the middles only" if f.get("loss_on") == "middle" else ""
+    return (
+        f"{_pct(f.get('fim_rate', 0.5))} of them are cut at line ends into pieces of "
+        f"{f.get('min_fim_chars', 256)}-{f.get('max_fim_chars', 2048)} characters that become FIM "
+        f"examples ({_pct(1 - f.get('spm_rate', 0.5))} PSM, {_pct(f.get('spm_rate', 0.5))} SPM; "
+        f"{spans}; each ending in `<|endoftext|>`){loss}."
+    )
 
 
 def render(
@@ -48,9 +72,7 @@ def render(
         f"({m.get('n_kv_heads')} KV), SwiGLU {m.get('ffn_dim')}, context {m.get('max_seq_len')}, "
         f"tied embeddings; {summary.get('n_params', 0) / 1e6:.2f}M parameters.",
         "- Objective: next-token prediction. Files are grouped by package, ordered so imported files "
-        "come first, and headed by `<file_sep>path`; half of them are cut at line ends into pieces of "
-        "256-2048 characters that become FIM examples (half PSM, half SPM, character-level random spans, "
-        "each ending in `<|endoftext|>`).",
+        f"come first, and headed by `<file_sep>path`; {_fim_mix(summary.get('fim') or asdict(FIMConfig()))}",
         f"- Optimiser: AdamW lr {tc.get('lr')}, cosine over a {tc.get('time_budget_s')} s budget, "
         f"batch {tc.get('batch_size')} × {tc.get('seq_len')} tokens, bf16 autocast on GPU.",
         "",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from slm_lsp.train.config import FIMConfig
 
 TRAIN_EXTRA_HINT = "needs the training extra: pip install 'slm-lsp[train]' (install a CPU build of torch first, e.g. torch==2.13.0+cpu, unless you train on a GPU)"
 """Shown when torch or tokenizers is missing."""
@@ -44,6 +47,19 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:  # type: igno
         help="GGUF formats (default q8_0)",
     )
     t.add_argument("--tokenizer", type=Path, default=None, help="reuse a tokenizer.json")
+    fim = t.add_argument_group("FIM mix (default: FIMConfig's)")
+    fim.add_argument("--fim-rate", type=float, default=None, help="share of documents made FIM")
+    fim.add_argument(
+        "--spm-rate",
+        type=float,
+        default=None,
+        help="share of FIM examples suffix first (the product prompts slm-fim suffix first)",
+    )
+    fim.add_argument("--line-span-rate", type=float, default=None, help="share of whole-line holes")
+    fim.add_argument(
+        "--line-tail-rate", type=float, default=None, help="share of line holes starting mid-line"
+    )
+    fim.add_argument("--loss-on", choices=["all", "middle"], default=None)
     t.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     t.add_argument("--name", default="slm-fim", help="model name in the GGUF and file names")
     t.add_argument("--quiet", action="store_true", help="log lines instead of progress bars")
@@ -75,6 +91,13 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> None:  # type: igno
 
 def main(args: argparse.Namespace) -> int:
     """Runs the subcommand that add_subparser registered; returns the exit status."""
+    fim = FIMConfig()
+    if args.train_command == "train":
+        try:
+            fim = fim_config(args)
+        except ValueError as exc:
+            print(f"slm-lsp train: {exc}", file=sys.stderr)
+            return 2
     try:
         import tokenizers  # noqa: F401
         import torch  # noqa: F401
@@ -82,11 +105,24 @@ def main(args: argparse.Namespace) -> int:
         print(f"slm-lsp {args.train_command}: {exc}; {TRAIN_EXTRA_HINT}")
         return 2
     if args.train_command == "train":
-        return _train(args)
+        return _train(args, fim)
     return _finetune(args)
 
 
-def _train(args: argparse.Namespace) -> int:
+def fim_config(args: argparse.Namespace) -> FIMConfig:
+    """The FIM mix the command line asks for: FIMConfig's defaults where it names none."""
+    named = {
+        key: getattr(args, key)
+        for key in ("fim_rate", "spm_rate", "line_span_rate", "line_tail_rate", "loss_on")
+        if getattr(args, key, None) is not None
+    }
+    for key, value in named.items():
+        if isinstance(value, float) and not 0.0 <= value <= 1.0:
+            raise ValueError(f"--{key.replace('_', '-')} must be between 0 and 1, not {value}")
+    return FIMConfig(**named)
+
+
+def _train(args: argparse.Namespace, fim: FIMConfig) -> int:
     from dataclasses import replace
 
     from slm_lsp.train.corpus import CorpusConfig
@@ -102,6 +138,7 @@ def _train(args: argparse.Namespace) -> int:
         time_budget_s=args.time_budget,
         vocab_size=args.vocab_size,
         corpus=corpus,
+        fim=fim,
         ftypes=tuple(args.ftype or ["q8_0"]),
         model_name=args.name,
         batch_size=args.batch_size,

@@ -8,7 +8,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -417,6 +417,7 @@ def run_pipeline(pc: PipelineConfig, log_fn: Callable[[str], None] = print) -> d
     summary["model_config"] = mcfg.to_dict()
     summary["n_params"] = sum(p.numel() for p in model.parameters())
     summary["train_config"] = tcfg.to_dict()
+    summary["fim"] = asdict(pc.fim)
     log_fn(f"model: {summary['n_params'] / 1e6:.2f}M parameters on {_device_name(device)}")
     t = time.perf_counter()
     res = train(model, train_ids, eval_ids, tcfg, out, progress=pc.progress, log_fn=log_fn)

@@ -35,3 +35,23 @@ def test_missing_folder_is_reported(tmp_path: Path, capsys) -> None:  # type: ig
     args = _parser().parse_args(["finetune", str(tmp_path / "nope")])
     assert main(args) == 2
     assert "not a folder" in capsys.readouterr().out
+
+
+def test_train_fim_mix_options_reach_the_fim_config() -> None:
+    from slm_lsp.train.cli import fim_config
+    from slm_lsp.train.config import FIMConfig
+
+    args = _parser().parse_args(
+        ["train", "--spm-rate", "0.8", "--line-tail-rate", "0.4", "--loss-on", "middle"]
+    )
+    fim = fim_config(args)
+    assert (fim.spm_rate, fim.line_tail_rate, fim.loss_on) == (0.8, 0.4, "middle")
+    assert fim.fim_rate == FIMConfig().fim_rate  # not named: the default
+    assert fim_config(_parser().parse_args(["train"])) == FIMConfig()
+
+
+def test_a_rate_outside_0_1_is_one_clear_line(capsys) -> None:  # type: ignore[no-untyped-def]
+    args = _parser().parse_args(["train", "--spm-rate", "1.5"])
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--spm-rate must be between 0 and 1" in err[0]

@@ -9,6 +9,10 @@ minified) happen when the file is read (``parse.index_file``).
 
 Symlinked folders are followed once: a loop is skipped with a log line, and so are broken
 symlinks and unreadable folders.
+
+Ignore rules are pathspec's ``GitIgnoreSpec``; with google-re2 installed (the ``pathspec[re2]``
+dependency) pathspec matches all of a spec's patterns in one RE2 pass instead of one by one, which
+cut a warm start on a 29,000-file tree from about 2.4 s to 1.9 s (bench/README.md).
 """
 
 from __future__ import annotations

@@ -351,6 +351,7 @@ class LlamaEngine:
         stop_text = tuple(s for s in prompt.stop_text if s)
         #: bytes of the healed token not yet spelt by generated tokens, and not yet cut from the output
         unspelt, uncut = healing, len(healing)
+        respelt = 0  #: generated tokens that only respelt healed text (not counted in max_tokens)
         processors = None
         if healing:
 
@@ -387,6 +388,7 @@ class LlamaEngine:
                 if uncut:  # the healed text is the prompt's already: it is not new text
                     cut = min(uncut, len(data))
                     data, uncut = data[cut:], uncut - cut
+                    respelt += not data
                 pending += data
                 piece = _decode_complete(pending)
                 if piece is not None:
@@ -403,7 +405,7 @@ class LlamaEngine:
                 if cancel.is_set():
                     gen.stop_reason = "cancelled"
                     break
-                if len(gen.tokens) >= params.max_tokens:
+                if len(gen.tokens) - respelt >= params.max_tokens:
                     gen.stop_reason = "length"
                     break
         except RuntimeError as exc:

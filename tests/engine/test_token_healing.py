@@ -115,3 +115,17 @@ def test_vocabulary_lookup_matches_a_brute_force_scan() -> None:
         want = {i for i, p in enumerate(pieces) if p and (p.startswith(q) or q.startswith(p))}
         got = vocab.allowed(q).tolist()
         assert sorted(got) == sorted(want), q
+
+
+def test_respelling_does_not_count_against_max_tokens(engine: LlamaEngine) -> None:
+    """``max_tokens`` bounds the new text: tokens that only respell the healed text are extra."""
+    prompt = build_prompt(engine.family, prefix="x = 1\n    ", suffix="")
+    _, removed = engine.heal(prompt, engine.prompt_tokens(prompt))
+    gen = engine.generate(prompt, GenerationParams(max_tokens=3), threading.Event())
+    pieces = [engine.piece(t) for t in gen.tokens]
+    spelt, only_respelling = b"", 0
+    for p in pieces:
+        if len(spelt) + len(p) <= len(removed):
+            only_respelling += 1
+        spelt += p
+    assert gen.stop_reason == "length" and len(gen.tokens) == 3 + only_respelling

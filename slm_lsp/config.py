@@ -90,9 +90,11 @@ class ModelSettings:
         minimum=1,
         maximum=8192,
     )
-    token_healing: bool = setting(
-        True,
-        "When the model writes straight on from the text before the cursor (prefix-only and suffix-first layouts), back the prompt off its last token and make the first generated tokens spell it again, so a cursor after a space or inside a word gets the tokens the model saw in training. In-process model only.",
+    heal_tokens: int = setting(
+        3,
+        "Token healing: when the model writes straight on from the text before the cursor (prefix-only and suffix-first layouts), the prompt stops this many tokens short and the first generated tokens must spell them again, so a cursor after a space or inside a word meets the token seams the model saw in training. 0 turns it off. In-process model only.",
+        minimum=0,
+        maximum=16,
     )
     n_gpu_layers: int = setting(
         0,

@@ -152,7 +152,7 @@ class LlamaEngine:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
-        self.token_healing = settings.token_healing
+        self.heal_tokens = settings.heal_tokens
         self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
@@ -291,23 +291,22 @@ class LlamaEngine:
 
     # ------------------------------------------------------------------ token healing
     def heal(self, prompt: Prompt, ids: list[int]) -> tuple[list[int], bytes]:
-        """``ids`` backed off their last token when generation writes straight on from prompt text.
+        """``ids`` backed off their last tokens when generation writes straight on from prompt text.
 
         A prompt that ends in text (prefix-only and suffix-first layouts) usually ends at a token
         boundary the model never saw in training: the cursor after ``self.pos `` gives a lone ``' '``
         token where training text had ``' ='``, and indentation typed ahead of the cursor gives a
-        token that training text would have split before the next word. Returns the shortened ids
-        and the bytes of the removed token, which the first generated tokens must spell again
-        (``allowed_next``); nothing is removed when the prompt ends in a control token.
+        token that training text would have split before the next word. Up to ``heal_tokens`` text
+        tokens are removed (never a control token, never the whole prompt); returns the shortened
+        ids and the removed tokens' bytes, which the first generated tokens must spell again
+        (``allowed_next``). Nothing is removed when the prompt ends in a control token.
         """
-        if not (
-            self.token_healing and len(ids) > 1 and prompt.parts and prompt.parts[-1].kind == "text"
-        ):
+        if not (self.heal_tokens and prompt.parts and prompt.parts[-1].kind == "text"):
             return ids, b""
-        tail = self.piece(ids[-1])
-        if not tail:
-            return ids, b""
-        return ids[:-1], tail
+        keep = len(ids)
+        while keep > 1 and len(ids) - keep < self.heal_tokens and self.piece(ids[keep - 1]):
+            keep -= 1
+        return ids[:keep], b"".join(self.piece(t) for t in ids[keep:])
 
     def allowed_next(self, remaining: bytes) -> Any:
         """Ids of the tokens that may come next while ``remaining`` bytes of a healed token are unspelt (``engine.healing``)."""

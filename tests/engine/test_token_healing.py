@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 
 from slm_lsp.config import ModelSettings
-from slm_lsp.engine.base import GenerationParams
+from slm_lsp.engine.base import GenerationParams, Part, Prompt
 from slm_lsp.engine.healing import VocabPieces
 from slm_lsp.engine.llama import LlamaEngine
 from slm_lsp.prompt.templates import build_prompt
 
-from .test_llama_engine import EOS
+from .test_llama_engine import BEGIN, EOS
 
 
 @pytest.fixture(scope="module")
 def engine(tiny_model_path: Path) -> LlamaEngine:
-    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=1024, family="prefix"))
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=1024, family="prefix", heal_tokens=1))
     yield eng
     eng.close()
 
@@ -48,9 +48,7 @@ def test_a_prompt_ending_in_a_control_token_is_left_alone(tiny_model_path: Path)
 
 
 def test_healing_can_be_switched_off(tiny_model_path: Path) -> None:
-    eng = LlamaEngine(
-        tiny_model_path, ModelSettings(n_ctx=512, family="prefix", token_healing=False)
-    )
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=512, family="prefix", heal_tokens=0))
     try:
         prompt = build_prompt(eng.family, prefix="x = fo", suffix="")
         ids = eng.prompt_tokens(prompt)
@@ -81,7 +79,7 @@ def test_end_of_text_waits_until_the_removed_token_is_spelt(eos_model_path: Path
         gen = eng.generate(prompt, GenerationParams(max_tokens=8), threading.Event())
         assert gen.stop_reason == "eos" and EOS not in gen.tokens
         spelt = _spelt(eng, gen.tokens)
-        assert len(gen.tokens) == 1 and spelt.startswith(removed)
+        assert spelt.startswith(removed) and len(_spelt(eng, gen.tokens[:-1])) < len(removed)
         assert gen.text == spelt[len(removed) :].decode()
     finally:
         eng.close()
@@ -129,3 +127,32 @@ def test_respelling_does_not_count_against_max_tokens(engine: LlamaEngine) -> No
             only_respelling += 1
         spelt += p
     assert gen.stop_reason == "length" and len(gen.tokens) == 3 + only_respelling
+
+
+def test_several_tokens_are_backed_off_and_respelt(tiny_model_path: Path) -> None:
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=512, family="prefix", heal_tokens=3))
+    try:
+        prompt = build_prompt(eng.family, prefix="value = compute(total, cou", suffix="")
+        ids = eng.prompt_tokens(prompt)
+        healed, removed = eng.heal(prompt, ids)
+        assert healed == ids[:-3] and removed == _spelt(eng, ids[-3:])
+        gen = eng.generate(prompt, GenerationParams(max_tokens=4), threading.Event())
+        spelt = _spelt(eng, gen.tokens)
+        assert spelt.startswith(removed) and gen.text == spelt[len(removed) :].decode(
+            errors="ignore"
+        )
+    finally:
+        eng.close()
+
+
+def test_backing_off_stops_at_a_control_token(tiny_model_path: Path) -> None:
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=512, heal_tokens=8))
+    try:
+        prompt = Prompt(
+            parts=[Part("special", "<｜fim▁begin｜>"), Part("text", "x = fo")], family="deepseek"
+        )
+        ids = eng.prompt_tokens(prompt)
+        healed, removed = eng.heal(prompt, ids)
+        assert removed == b"x = fo" and healed[-1] == BEGIN
+    finally:
+        eng.close()

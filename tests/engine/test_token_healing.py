@@ -37,20 +37,18 @@ def test_a_prompt_ending_in_text_loses_its_last_token(engine: LlamaEngine) -> No
     assert _spelt(engine, healed) + removed == b"def parse(path):\n    with open(pa"
 
 
-def test_a_prompt_ending_in_a_control_token_is_left_alone(tiny_model_path: Path) -> None:
-    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=512))  # DeepSeek PSM: ends in <fim_end>
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ModelSettings(n_ctx=512),  # DeepSeek's PSM layout: the prompt ends in <fim_end>
+        ModelSettings(n_ctx=512, family="prefix", heal_tokens=0),  # switched off
+    ],
+    ids=["ends-in-control-token", "switched-off"],
+)
+def test_prompts_left_alone(tiny_model_path: Path, settings: ModelSettings) -> None:
+    eng = LlamaEngine(tiny_model_path, settings)
     try:
         prompt = build_prompt(eng.family, prefix="x = fo", suffix="\n")
-        ids = eng.prompt_tokens(prompt)
-        assert eng.heal(prompt, ids) == (ids, b"")
-    finally:
-        eng.close()
-
-
-def test_healing_can_be_switched_off(tiny_model_path: Path) -> None:
-    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=512, family="prefix", heal_tokens=0))
-    try:
-        prompt = build_prompt(eng.family, prefix="x = fo", suffix="")
         ids = eng.prompt_tokens(prompt)
         assert eng.heal(prompt, ids) == (ids, b"")
     finally:

@@ -4,7 +4,9 @@ Prompts are tokenized part by part: file text with special tokens disabled, cont
 so text in a user's file can never become a control token. Consecutive prompts that share a prefix
 reuse the KV cache (llama-cpp-python evaluates only the new tokens). Generation stops on the
 model's end-of-generation ids and the family's stop tokens, at ``max_tokens``, or within one token of
-``cancel`` being set; prompt evaluation is interrupted through llama.cpp's abort callback.
+``cancel`` being set; prompt evaluation is interrupted through llama.cpp's abort callback. A prompt
+that ends in text is token-healed (``heal``, ``engine.healing``): it stops a few tokens short and a
+logits processor makes the first generated tokens spell them again.
 """
 
 from __future__ import annotations
@@ -323,7 +325,8 @@ class LlamaEngine:
         on_text: Callable[[str], bool | None] | None = None,
     ) -> Generation:
         ids, healing = self.heal(prompt, self.prompt_tokens(prompt))
-        limit = self.info.n_ctx - params.max_tokens - 1
+        # respelling the healed text takes at most one token per byte, on top of max_tokens
+        limit = self.info.n_ctx - params.max_tokens - 1 - len(healing)
         if len(ids) > limit:
             raise EngineError(
                 f"prompt of {len(ids)} tokens does not fit the context of {self.info.n_ctx} (lower completion.prefix_chars or context.budget_tokens)"

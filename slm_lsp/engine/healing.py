@@ -2,7 +2,7 @@
 
 A prompt that ends in text ends at a token seam the model rarely saw in training (a lone space where
 training text had ``' ='``; typed indentation as one token where training text splits it before the
-next word). The engine backs the prompt off its last token and lets the model respell it: the next
+next word). The engine backs the prompt off its last tokens and lets the model respell them: the next
 token must either start with the unspelt bytes (it finishes them) or be a non-empty start of them
 (more tokens follow). This module answers that question for a whole vocabulary in O(log V + length):
 tokens that start with a text are one run of the vocabulary sorted by bytes, and the starts of a text

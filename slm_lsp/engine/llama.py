@@ -179,6 +179,10 @@ class LlamaEngine:
                     log.warning("%s names an unknown template %r; detecting one", p.name, named)
                 family = detect_family(lambda t: self.special_id(t) is not None, fim_ids)
         self.family = get_family(family)
+        if self.heal_tokens and self.family.layout[-1:] == ("$prefix",):
+            # prompts will end in text: index the vocabulary now (165 ms for 49k tokens) rather
+            # than in the user's first completion
+            self._vocabulary()
         bos = llama_cpp.llama_vocab_bos(self._vocab)
         #: whether this model wants a BOS token at all (SmolLM2's GGUF says no)
         self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
@@ -312,9 +316,12 @@ class LlamaEngine:
 
     def allowed_next(self, remaining: bytes) -> Any:
         """Ids of the tokens that may come next while ``remaining`` bytes of a healed token are unspelt (``engine.healing``)."""
+        return self._vocabulary().allowed(remaining)
+
+    def _vocabulary(self) -> VocabPieces:
         if self._vocab_pieces is None:
             self._vocab_pieces = VocabPieces([self.piece(t) for t in range(self.llm.n_vocab())])
-        return self._vocab_pieces.allowed(remaining)
+        return self._vocab_pieces
 
     # ------------------------------------------------------------------ generation
     def generate(

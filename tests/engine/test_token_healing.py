@@ -154,3 +154,14 @@ def test_backing_off_stops_at_a_control_token(tiny_model_path: Path) -> None:
         assert removed == b"x = fo" and healed[-1] == BEGIN
     finally:
         eng.close()
+
+
+@pytest.mark.parametrize(("family", "indexed"), [("prefix", True), ("deepseek", False)])
+def test_the_vocabulary_is_indexed_at_load_only_where_prompts_end_in_text(
+    tiny_model_path: Path, family: str, indexed: bool
+) -> None:
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=256, family=family))
+    try:
+        assert (eng._vocab_pieces is not None) is indexed
+    finally:
+        eng.close()

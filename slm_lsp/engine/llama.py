@@ -358,8 +358,8 @@ class LlamaEngine:
         pending = b""
         t_first: float | None = None
         stop_text = tuple(s for s in prompt.stop_text if s)
-        #: bytes of the healed token not yet spelt by generated tokens, and not yet cut from the output
-        unspelt, uncut = healing, len(healing)
+        #: healed bytes the generated tokens have not spelt yet (the constraint keeps them in step)
+        unspelt = healing
         respelt = 0  #: generated tokens that only respelt healed text (not counted in max_tokens)
         processors = None
         if healing:
@@ -392,11 +392,9 @@ class LlamaEngine:
                     break
                 gen.tokens.append(int(tok))
                 data = self.piece(tok)
-                if unspelt:
-                    unspelt = unspelt[len(data) :] if unspelt.startswith(data) else b""
-                if uncut:  # the healed text is the prompt's already: it is not new text
-                    cut = min(uncut, len(data))
-                    data, uncut = data[cut:], uncut - cut
+                if unspelt:  # the healed text is the prompt's already: it is not new text
+                    cut = min(len(unspelt), len(data))
+                    unspelt, data = unspelt[cut:], data[cut:]
                     respelt += not data
                 pending += data
                 piece = _decode_complete(pending)

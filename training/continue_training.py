@@ -18,10 +18,11 @@ from pathlib import Path
 
 import torch
 
+from slm_lsp.engine.loader import PACKAGED_MODEL
 from slm_lsp.train.config import FIMConfig, TrainConfig
 from slm_lsp.train.corpus import CorpusConfig, collect
 from slm_lsp.train.export import write_gguf
-from slm_lsp.train.finetune import EMBEDDED_MODEL, load_base
+from slm_lsp.train.finetune import load_base
 from slm_lsp.train.model import gguf_weights
 from slm_lsp.train.pretrain import CHECKPOINT_NAME, encode_corpus, load_checkpoint, train
 from slm_lsp.train.tokenizer import batch_encoder, load_tokenizer, save, to_gguf_vocab
@@ -29,7 +30,7 @@ from slm_lsp.train.tokenizer import batch_encoder, load_tokenizer, save, to_gguf
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--base", type=Path, default=EMBEDDED_MODEL)
+    ap.add_argument("--base", type=Path, default=PACKAGED_MODEL)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--time-budget", type=float, default=1800.0, help="training seconds")
     ap.add_argument("--lr", type=float, default=3e-4)

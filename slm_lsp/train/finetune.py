@@ -29,8 +29,6 @@ from slm_lsp.train.tokenizer import (
     to_gguf_vocab,
 )
 
-EMBEDDED_MODEL = PACKAGED_MODEL
-"""The model fine-tuning starts from when no --base is given."""
 DEFAULT_TIME_BUDGET_S = 600.0
 """Training seconds when none are given."""
 DEFAULT_LR = 3e-4
@@ -87,7 +85,7 @@ def finetune(fc: FinetuneConfig) -> dict[str, Any]:
         model, resume_state = load_checkpoint(ck, device)
         tok = load_tokenizer(out / "tokenizer.json")
     else:
-        base = fc.base or EMBEDDED_MODEL
+        base = fc.base or PACKAGED_MODEL
         if not base.is_file():
             raise FileNotFoundError(f"no base model at {base}")
         model, tok = load_base(base, device)

@@ -36,6 +36,8 @@ def default_models() -> list[Path]:
 
 #: A file of a tree named by --from must hold this many characters to have tasks cut from it.
 MIN_SOURCE_CHARS = 2000
+#: How a run with --from names its task source (the report finds those runs by it).
+TREE_SOURCE = "Python files of "
 
 
 def _tasks(per_kind: int, seed: int, source: Path | None = None) -> tuple[list[Any], dict[str, str], Path]:
@@ -158,7 +160,7 @@ def run(args: Any) -> dict[str, Any]:
         results = [evaluate(m, tasks, texts, root, index, ctx, extra) for m in models for ctx in modes]
     name = args.name or ("quality-quick" if args.quick else "quality" if args.source is None else f"quality-{args.source.resolve().name}")
     result = {
-        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)" if args.source is None else f"Python files of {args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
+        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)" if args.source is None else f"{TREE_SOURCE}{args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
         "models": [common.model_record(m) for m in models],
         "results": results,
     }

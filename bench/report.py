@@ -43,6 +43,8 @@ def _latency_rows(d: dict[str, Any]) -> list[str]:
 
 
 def table(out: Path) -> str:
+    from bench.quality import TREE_SOURCE
+
     rows = ["| benchmark | figure | measured | target | verdict |", "|---|---|---|---|---|"]
     for name in ("latency", "latency-threads-all", "latency-deepseek-1.3b", "latency-deepseek-1.3b-threads-all"):
         d = _load(out, name)
@@ -70,11 +72,11 @@ def table(out: Path) -> str:
         a = d.get("agreement")
         if a:
             rows.append(f"| | agreement on the {a['checks_in_common']} checks both have: both / only bandit / only slm-lsp | {a['both']} / {a['only_bandit']} / {a['only_slm_lsp']} | — | |")
-    quality = sorted(p.stem for p in out.glob("quality*.json") if p.stem != "quality-quick" and not p.stem.startswith("quality-48"))
-    for name in quality:  # "quality" (held-out stdlib), then "quality-<tree>" (bench quality --from)
+    for name in sorted(p.stem for p in out.glob("quality*.json")):  # "quality" (held-out stdlib), then runs with --from
         d = _load(out, name)
-        if not d:
-            continue
+        from_tree = d and d["settings"].get("task_source", "").startswith(TREE_SOURCE)
+        if not d or not (name == "quality" or from_tree):
+            continue  # quick runs and older runs kept for the record
         source = "held-out stdlib" if name == "quality" else f"{name.removeprefix('quality-')}/"
         for r in d["results"]:
             o = r["overall"]

@@ -50,8 +50,8 @@ def _tasks(per_kind: int, seed: int, source: Path | None = None) -> tuple[list[A
         texts = ev.heldout_stdlib_texts()
         root = Path(sysconfig.get_paths()["stdlib"])
     else:
-        from slm_lsp.workspace.crawl import Crawler
         from slm_lsp.config import IndexSettings
+        from slm_lsp.workspace.crawl import Crawler
 
         root = source.resolve()
         texts = []

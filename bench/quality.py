@@ -40,8 +40,8 @@ MIN_SOURCE_CHARS = 2000
 TREE_SOURCE = "Python files of "
 
 
-def _tasks(per_kind: int, seed: int, source: Path | None = None) -> tuple[list[Any], dict[str, str], Path]:
-    """Tasks cut from the held-out standard-library files, or from the Python files of ``source`` (code no model was trained on, such as your own)."""
+def _tasks(per_kind: int, seeds: int | list[int], source: Path | None = None) -> tuple[list[Any], dict[str, str], Path]:
+    """Tasks cut from the held-out standard-library files, or from the Python files of ``source`` (code no model was trained on, such as your own); ``per_kind`` of each kind for each seed, without repeats."""
     from slm_lsp.train import evaluate as ev
 
     if source is None:
@@ -63,7 +63,34 @@ def _tasks(per_kind: int, seed: int, source: Path | None = None) -> tuple[list[A
         texts.sort()
         if not texts:
             raise SystemExit(f"no Python file of at least {MIN_SOURCE_CHARS} characters under {root}")
-    return ev.make_tasks(texts, per_kind, seed), dict(texts), root
+    tasks: list[Any] = []
+    for seed in [seeds] if isinstance(seeds, int) else seeds:
+        tasks += [t for t in ev.make_tasks(texts, per_kind, seed) if t not in tasks]
+    return tasks, dict(texts), root
+
+
+#: Resamples of the tasks for the confidence interval of a paired difference.
+BOOTSTRAP = 2000
+
+
+def paired(scores: list[float], baseline: list[float], seed: int = 0) -> dict[str, Any]:
+    """How one model's per-task scores compare with another's on the same tasks: mean difference with a 95 % bootstrap interval, and wins / ties / losses."""
+    import random
+
+    diffs = [a - b for a, b in zip(scores, baseline, strict=True)]
+    if not diffs:
+        return {"n": 0, "mean_difference": None, "ci95": None, "wins": 0, "ties": 0, "losses": 0}
+    rng = random.Random(seed)
+    n = len(diffs)
+    means = sorted(statistics.fmean(rng.choices(diffs, k=n)) for _ in range(BOOTSTRAP))
+    return {
+        "n": n,
+        "mean_difference": round(statistics.fmean(diffs), 4),
+        "ci95": [round(means[int(0.025 * BOOTSTRAP)], 4), round(means[int(0.975 * BOOTSTRAP) - 1], 4)],
+        "wins": sum(d > 1e-9 for d in diffs),
+        "ties": sum(abs(d) <= 1e-9 for d in diffs),
+        "losses": sum(d < -1e-9 for d in diffs),
+    }
 
 
 def _index(root: Path, cache: str) -> Any:
@@ -96,6 +123,7 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
     examples = []
     t0 = time.perf_counter()
     n_snippets = []
+    scores: list[tuple[float, float]] = []  #: (exact match, edit similarity) per task, in task order
     for i, task in enumerate(tasks, 1):
         if i % 10 == 0:
             print(f"  {model.name} {'with' if with_context else 'without'} context: {i}/{len(tasks)}", file=sys.stderr, flush=True)
@@ -117,6 +145,7 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
         exact = float(pred.rstrip() == task.middle.rstrip())
         sim = edit_similarity(pred, task.middle)
         per_kind.setdefault(task.kind, []).append((exact, sim))
+        scores.append((exact, round(sim, 4)))
         if len(examples) < 3 and task.kind == "single_line":
             examples.append({"target": task.middle, "prediction": pred})
     seconds = time.perf_counter() - t0
@@ -134,6 +163,7 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
         "seconds_per_task": round(seconds / max(1, len(every)), 3),
         "mean_snippets": round(statistics.fmean(n_snippets), 2) if n_snippets else 0,
         "examples": examples,
+        "scores": scores,
     }
 
 
@@ -143,6 +173,7 @@ def run(args: Any) -> dict[str, Any]:
         raise SystemExit("no model: pass --model or run `python -m slm_lsp model fetch`")
     per_kind = 1 if args.quick else args.per_kind
     tasks, texts, root = _tasks(per_kind, args.seed, args.source)
+    print(f"{len(tasks)} tasks (seeds {', '.join(map(str, args.seed))})", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="slm-bench-quality-") as cache:
         index = None
         modes = [False]
@@ -158,9 +189,13 @@ def run(args: Any) -> dict[str, Any]:
         if args.quick:
             extra["completion.max_tokens"] = 8
         results = [evaluate(m, tasks, texts, root, index, ctx, extra) for m in models for ctx in modes]
+    for r in results:  # each model against the first one, in the same context mode, task by task
+        base = next(b for b in results if b["context"] == r["context"])
+        if r is not base:
+            r["against_first"] = {"model": base["model"], **paired([s for _, s in r["scores"]], [s for _, s in base["scores"]])}
     name = args.name or ("quality-quick" if args.quick else "quality" if args.source is None else f"quality-{args.source.resolve().name}")
     result = {
-        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed, "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)" if args.source is None else f"{TREE_SOURCE}{args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
+        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed if len(args.seed) > 1 else args.seed[0], "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)" if args.source is None else f"{TREE_SOURCE}{args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
         "models": [common.model_record(m) for m in models],
         "results": results,
     }
@@ -172,7 +207,14 @@ def run(args: Any) -> dict[str, Any]:
     for r in results:
         cells = [f"{r['by_kind'].get(k, {}).get('exact_match')} / {r['by_kind'].get(k, {}).get('edit_similarity')}" for k in kinds]
         rows.append((r["model"], "yes" if r["context"] else "no", *cells, f"{r['overall']['exact_match']} / {r['overall']['edit_similarity']}", r["mean_snippets"], r["seconds_per_task"]))
-    common.print_table(f"FIM quality — {len(tasks)} held-out stdlib tasks, EM / edit similarity", ["model", "context", *kinds, "overall", "snippets", "s/task"], rows)
+    common.print_table(f"FIM quality — {len(tasks)} tasks from {result['settings']['task_source']}, EM / edit similarity", ["model", "context", *kinds, "overall", "snippets", "s/task"], rows)
+    pairs = [r for r in results if "against_first" in r]
+    if pairs:
+        common.print_table(
+            "Edit similarity against the first model, task by task (95 % bootstrap interval)",
+            ["model", "context", "against", "difference", "95 % interval", "wins / ties / losses"],
+            [(r["model"], "yes" if r["context"] else "no", a["model"], a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}") for r in pairs for a in [r["against_first"]]],
+        )
     if not args.no_plot and results:
         plt = common.pyplot()
         fig, ax = plt.subplots(figsize=(6, 2.6))
@@ -191,7 +233,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("quality", help="FIM exact match / edit similarity through CompletionService, with and without context")
     p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2 and slm_lsp/models/*.gguf)")
     p.add_argument("--per-kind", type=int, default=PER_KIND)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, nargs="+", default=[0], help="task seeds: --per-kind tasks of each kind for each (default: 0)")
     p.add_argument("--threads", type=int, default=0, help="model.n_threads (0: all cores)")
     p.add_argument("--no-context", action="store_true", help="only the mode without cross-file context")
     p.add_argument("--name", help="result file name (default: quality, or quality-<folder> with --from)")

@@ -66,6 +66,29 @@ def test_quality(tmp_path: Path, tiny_model_path: Path) -> None:
     assert data["results"] and all(0.0 <= r["overall"]["edit_similarity"] <= 1.0 for r in data["results"])
 
 
+def test_quality_compares_models_task_by_task(tmp_path: Path, tiny_model_path: Path) -> None:
+    tree = tmp_path / "proj"
+    tree.mkdir()
+    (tree / "steps.py").write_text("".join(f"def step_{i}(value):\n    total = value * {i}\n    return total + {i}\n\n\n" for i in range(40)))
+    data = bench(tmp_path / "out", "quality", "--model", str(tiny_model_path), "--model", str(tiny_model_path), "--threads", "1", "--from", str(tree), "--no-context", "--per-kind", "1", "--seed", "0", "1")
+    assert data["settings"]["seed"] == [0, 1]
+    first, second = data["results"]
+    n = data["settings"]["tasks"]
+    assert 4 < n <= 8 and len(first["scores"]) == n  # two seeds, repeats dropped
+    assert "against_first" not in first
+    a = second["against_first"]  # the same greedy model on the same tasks: no difference
+    assert (a["mean_difference"], a["ci95"], a["ties"]) == (0.0, [0.0, 0.0], n)
+
+
+def test_paired_difference_sees_a_real_gap() -> None:
+    from bench.quality import paired
+
+    better = paired([0.9, 0.8, 0.7, 0.9], [0.1, 0.2, 0.3, 0.1])
+    assert better["mean_difference"] == 0.65 and better["ci95"][0] > 0.3 and better["wins"] == 4
+    mixed = paired([1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0])
+    assert mixed["ci95"][0] < 0 < mixed["ci95"][1] and (mixed["wins"], mixed["losses"]) == (2, 2)
+
+
 def test_quality_from_a_tree_of_ones_own(tmp_path: Path, tiny_model_path: Path) -> None:
     tree = tmp_path / "proj"
     (tree / "pkg").mkdir(parents=True)

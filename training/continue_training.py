@@ -20,7 +20,7 @@ import torch
 
 from slm_lsp.engine.loader import PACKAGED_MODEL
 from slm_lsp.train.config import FIMConfig, TrainConfig
-from slm_lsp.train.corpus import CorpusConfig, collect
+from slm_lsp.train.corpus import CorpusConfig, collect, default_roots
 from slm_lsp.train.export import write_gguf
 from slm_lsp.train.finetune import load_base
 from slm_lsp.train.model import gguf_weights
@@ -47,9 +47,11 @@ def main() -> int:
         "--spm-rate", type=float, default=0.5, help="share of FIM examples in SPM order"
     )
     ap.add_argument(
-        "--stdlib-only",
-        action="store_true",
-        help="only the standard library's train split (no site-packages)",
+        "--sources",
+        choices=["all", "stdlib", "site-packages"],
+        default="all",
+        help="stdlib: only the standard library's train split; site-packages: only installed "
+        "packages, so the held-out stdlib tasks are code from another source than training's",
     )
     ap.add_argument("--seed", type=int, default=7, help="FIM span seed (another seed: other holes)")
     ap.add_argument("--threads", type=int, default=0)
@@ -71,9 +73,13 @@ def main() -> int:
     t = time.perf_counter()
     ccfg = CorpusConfig(max_total_bytes=int(args.corpus_mb * 1e6))
     roots = None
-    if args.stdlib_only:  # keys stay relative to the stdlib folder: the same split as evaluate's
+    if args.sources == "stdlib":  # keys stay relative to the stdlib folder: evaluate's split
         roots = [Path(sysconfig.get_paths()["stdlib"])]
         ccfg = replace(ccfg, skip_dirs=(*ccfg.skip_dirs, "site-packages", "dist-packages"))
+    elif args.sources == "site-packages":
+        roots = [r for r in default_roots() if r.name in ("site-packages", "dist-packages")]
+        if not roots:
+            raise SystemExit("this Python has no site-packages folder")
     corpus = collect(roots, ccfg, progress=False)
     fim = FIMConfig(
         fim_rate=args.fim_rate,
@@ -113,7 +119,7 @@ def main() -> int:
     )
     summary = {
         "base": str(args.base),
-        "stdlib_only": args.stdlib_only,
+        "sources": args.sources,
         "fim": fim.__dict__,
         "train_config": tcfg.to_dict(),
         "corpus_train_files": corpus.stats.train_files,

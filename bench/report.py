@@ -72,12 +72,15 @@ def table(out: Path) -> str:
         a = d.get("agreement")
         if a:
             rows.append(f"| | agreement on the {a['checks_in_common']} checks both have: both / only bandit / only slm-lsp | {a['both']} / {a['only_bandit']} / {a['only_slm_lsp']} | — | |")
-    for name in sorted(p.stem for p in out.glob("quality*.json")):  # "quality" (held-out stdlib), then runs with --from
+    for name in sorted(p.stem for p in out.glob("quality*.json")):  # older runs are kept in results/history/
         d = _load(out, name)
-        from_tree = d and d["settings"].get("task_source", "").startswith(TREE_SOURCE)
-        if not d or not (name == "quality" or from_tree):
-            continue  # quick runs and older runs kept for the record
-        source = "held-out stdlib" if name == "quality" else f"{name.removeprefix('quality-')}/"
+        if not d or name == "quality-quick":
+            continue
+        task_source = d["settings"].get("task_source", "")
+        source = f"{name.removeprefix('quality-')}/" if task_source.startswith(TREE_SOURCE) else "held-out stdlib"
+        seeds = d["settings"].get("seed", 0)
+        if isinstance(seeds, list):
+            source += f" (seeds {', '.join(map(str, seeds))})"
         for r in d["results"]:
             o = r["overall"]
             kinds = ", ".join(f"{k.replace('_', '-')} {v['exact_match']:.2f}/{v['edit_similarity']:.2f}" for k, v in r["by_kind"].items())

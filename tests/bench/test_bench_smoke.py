@@ -70,7 +70,7 @@ def test_quality_compares_models_task_by_task(tmp_path: Path, tiny_model_path: P
     tree = tmp_path / "proj"
     tree.mkdir()
     (tree / "steps.py").write_text("".join(f"def step_{i}(value):\n    total = value * {i}\n    return total + {i}\n\n\n" for i in range(40)))
-    data = bench(tmp_path / "out", "quality", "--model", str(tiny_model_path), "--model", str(tiny_model_path), "--threads", "1", "--from", str(tree), "--no-context", "--per-kind", "1", "--seed", "0", "1")
+    data = bench(tmp_path / "out", "quality", "--model", str(tiny_model_path), "--model", str(tiny_model_path), "--threads", "1", "--from", str(tree), "--no-context", "--per-kind", "1", "--seed", "0", "1", "--name", "quality-proj")
     assert data["settings"]["seed"] == [0, 1]
     first, second = data["results"]
     n = data["settings"]["tasks"]
@@ -78,6 +78,10 @@ def test_quality_compares_models_task_by_task(tmp_path: Path, tiny_model_path: P
     assert "against_first" not in first
     a = second["against_first"]  # the same greedy model on the same tasks: no difference
     assert (a["mean_difference"], a["ci95"], a["ties"]) == (0.0, [0.0, 0.0], n)
+    from bench.report import table
+
+    rows = [r for r in table(tmp_path / "out").splitlines() if r.startswith("| quality") or "task by task" in r]
+    assert len(rows) == 3 and "proj/ (seeds 0, 1)" in rows[0] and f"+0.000 (+0.000 … +0.000); 0 / {n} / 0" in rows[2]
 
 
 def test_paired_difference_sees_a_real_gap() -> None:

@@ -78,13 +78,14 @@ def table(out: Path) -> str:
             continue
         task_source = d["settings"].get("task_source", "")
         source = f"{name.removeprefix('quality-')}/" if task_source.startswith(TREE_SOURCE) else "held-out stdlib"
+        label = f"{d['settings']['tasks']} {source} tasks"
         seeds = d["settings"].get("seed", 0)
         if isinstance(seeds, list):
-            source += f" (seeds {', '.join(map(str, seeds))})"
+            label += f", seeds {', '.join(map(str, seeds))}"
         for r in d["results"]:
             o = r["overall"]
             kinds = ", ".join(f"{k.replace('_', '-')} {v['exact_match']:.2f}/{v['edit_similarity']:.2f}" for k, v in r["by_kind"].items())
-            rows.append(f"| quality ({d['settings']['tasks']} {source} tasks) | {r['model']} {'with' if r['context'] else 'without'} cross-file context: EM / edit sim. ({kinds}) | {o['exact_match']:.3f} / {o['edit_similarity']:.3f} | — | |")
+            rows.append(f"| quality ({label}) | {r['model']} {'with' if r['context'] else 'without'} cross-file context: EM / edit sim. ({kinds}) | {o['exact_match']:.3f} / {o['edit_similarity']:.3f} | — | |")
             a = r.get("against_first")
             if a and a["n"]:
                 rows.append(f"| | edit sim. − {a['model']}'s, task by task: mean (95 % interval); wins / ties / losses | {a['mean_difference']:+.3f} ({a['ci95'][0]:+.3f} … {a['ci95'][1]:+.3f}); {a['wins']} / {a['ties']} / {a['losses']} | — | |")

@@ -81,7 +81,7 @@ def test_quality_compares_models_task_by_task(tmp_path: Path, tiny_model_path: P
     from bench.report import table
 
     rows = [r for r in table(tmp_path / "out").splitlines() if r.startswith("| quality") or "task by task" in r]
-    assert len(rows) == 3 and "proj/ (seeds 0, 1)" in rows[0] and f"+0.000 (+0.000 … +0.000); 0 / {n} / 0" in rows[2]
+    assert len(rows) == 3 and "proj/ tasks, seeds 0, 1)" in rows[0] and f"+0.000 (+0.000 … +0.000); 0 / {n} / 0" in rows[2]
 
 
 def test_paired_difference_sees_a_real_gap() -> None:

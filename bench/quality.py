@@ -112,7 +112,8 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
     from slm_lsp.train.evaluate import edit_similarity
 
     settings, errors = Settings.from_layers({**SETTINGS, **(extra or {}), "context.enabled": with_context, "model.path": str(model)})
-    assert not errors, errors
+    if errors:
+        raise SystemExit(f"bad settings: {'; '.join(errors)}")
     engine = LlamaEngine(model, settings.model)
     service = CompletionService(settings)
     if with_context:
@@ -167,6 +168,22 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
     }
 
 
+def _settings(items: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as settings: a value that reads as JSON (``1``, ``true``) is taken as such, any other as a string."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set {item!r}: expected KEY=VALUE, e.g. model.heal_tokens=1")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
 def run(args: Any) -> dict[str, Any]:
     models = [Path(m) for m in args.model] if args.model else default_models()
     if not models:
@@ -185,7 +202,7 @@ def run(args: Any) -> dict[str, Any]:
                 modes.append(True)
             except ImportError:
                 pass
-        extra: dict[str, Any] = {"model.n_threads": args.threads}
+        extra: dict[str, Any] = {"model.n_threads": args.threads, **_settings(args.set)}
         if args.quick:
             extra["completion.max_tokens"] = 8
         results = [evaluate(m, tasks, texts, root, index, ctx, extra) for m in models for ctx in modes]
@@ -236,6 +253,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="task seeds: --per-kind tasks of each kind for each (default: 0)")
     p.add_argument("--threads", type=int, default=0, help="model.n_threads (0: all cores)")
     p.add_argument("--no-context", action="store_true", help="only the mode without cross-file context")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting for every model, e.g. model.heal_tokens=1 (repeatable)")
     p.add_argument("--name", help="result file name (default: quality, or quality-<folder> with --from)")
     p.add_argument("--from", dest="source", type=Path, help="cut the tasks from this tree's Python files (code no model saw, e.g. your own) instead of the held-out standard library")
     p.set_defaults(func=run)

@@ -84,6 +84,13 @@ def test_quality_compares_models_task_by_task(tmp_path: Path, tiny_model_path: P
     assert len(rows) == 3 and "proj/ tasks, seeds 0, 1)" in rows[0] and f"+0.000 (+0.000 … +0.000); 0 / {n} / 0" in rows[2]
 
 
+@pytest.mark.parametrize("setting", ["model.heal_tokens=many", "heal"])
+def test_quality_bad_setting_is_one_clear_line(setting: str, tiny_model_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "bench", "quality", "--quick", "--no-context", "--model", str(tiny_model_path), "--set", setting], cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(("bad settings: setting 'model.heal_tokens'", "--set 'heal': expected KEY=VALUE"))
+
+
 def test_paired_difference_sees_a_real_gap() -> None:
     from bench.quality import paired
 
@@ -99,8 +106,9 @@ def test_quality_from_a_tree_of_ones_own(tmp_path: Path, tiny_model_path: Path) 
     body = "".join(f"def step_{i}(value):\n    total = value * {i}\n    return total + {i}\n\n\n" for i in range(40))
     (tree / "pkg" / "steps.py").write_text(body)
     (tree / "small.py").write_text("x = 1\n")  # too small to cut tasks from
-    data = bench(tmp_path / "out", "quality", "--model", str(tiny_model_path), "--threads", "1", "--from", str(tree), "--no-context")
+    data = bench(tmp_path / "out", "quality", "--model", str(tiny_model_path), "--threads", "1", "--from", str(tree), "--no-context", "--set", "model.heal_tokens=0")
     assert "proj/" in data["settings"]["task_source"]
+    assert data["settings"]["model.heal_tokens"] == 0
     (result,) = data["results"]
     assert result["overall"]["n"] == 4  # one task of each kind, all from pkg/steps.py
 

@@ -91,9 +91,9 @@ class ModelSettings:
         maximum=8192,
     )
     heal_tokens: int = setting(
-        3,
-        "Token healing: when the model writes straight on from the text before the cursor (prefix-only and suffix-first layouts), the prompt stops this many tokens short and the first generated tokens must spell them again, so a cursor after a space or inside a word meets the token seams the model saw in training. 0 turns it off. In-process model only.",
-        minimum=0,
+        -1,
+        "Token healing: when the model writes straight on from the text before the cursor (prefix-only and suffix-first layouts), the prompt stops this many tokens short and the first generated tokens must spell them again, so a cursor after a space or inside a word meets the token seams the model saw in training. -1 takes the template family's depth (3 for slm-fim, 1 for the others); 0 turns it off. In-process model only.",
+        minimum=-1,
         maximum=16,
     )
     n_gpu_layers: int = setting(

@@ -154,7 +154,6 @@ class LlamaEngine:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
-        self.heal_tokens = settings.heal_tokens
         self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
@@ -179,6 +178,10 @@ class LlamaEngine:
                     log.warning("%s names an unknown template %r; detecting one", p.name, named)
                 family = detect_family(lambda t: self.special_id(t) is not None, fim_ids)
         self.family = get_family(family)
+        #: tokens healed at the end of a prompt that ends in text (-1: as many as the family wants)
+        self.heal_tokens = (
+            settings.heal_tokens if settings.heal_tokens >= 0 else self.family.heal_tokens
+        )
         if self.heal_tokens and self.family.layout[-1:] == ("$prefix",):
             # prompts will end in text: index the vocabulary now (165 ms for 49k tokens) rather
             # than in the user's first completion

@@ -60,6 +60,8 @@ class Family:
     current_file: tuple[str, ...]
     context_header: tuple[str, ...]
     stop_tokens: tuple[str, ...]
+    #: tokens healed when ``model.heal_tokens`` is -1 (its default): as deep as measured to pay off
+    heal_tokens: int = 1
 
     @property
     def is_fim(self) -> bool:
@@ -85,6 +87,7 @@ def families() -> dict[str, Family]:
             current_file=tuple(t.get("current_file", ())),
             context_header=tuple(t.get("context_header", ())),
             stop_tokens=tuple(t.get("stop_tokens", ())),
+            heal_tokens=int(t.get("heal_tokens", 1)),
         )
     return out
 

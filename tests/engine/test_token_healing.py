@@ -165,3 +165,30 @@ def test_the_vocabulary_is_indexed_at_load_only_where_prompts_end_in_text(
         assert (eng._vocab_pieces is not None) is indexed
     finally:
         eng.close()
+
+
+@pytest.mark.parametrize(
+    ("family", "setting", "depth"),
+    [
+        ("prefix", -1, 1),
+        ("codestral", -1, 1),
+        ("slm-fim", -1, 3),
+        ("slm-fim", 2, 2),
+        ("prefix", 0, 0),
+    ],
+)
+def test_healing_depth_is_the_familys_unless_set(
+    tiny_model_path: Path, family: str, setting: int, depth: int
+) -> None:
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=256, family=family, heal_tokens=setting))
+    try:
+        assert eng.heal_tokens == depth
+        prompt = Prompt(
+            parts=[Part("text", "total = first + second + third + fourth")], family=family
+        )
+        ids = eng.prompt_tokens(prompt)
+        healed, removed = eng.heal(prompt, ids)
+        assert len(ids) - len(healed) == depth  # plain text: every backed-off token is text
+        assert _spelt(eng, ids[len(healed) :]) == removed
+    finally:
+        eng.close()

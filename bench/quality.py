@@ -210,6 +210,9 @@ def run(args: Any) -> dict[str, Any]:
         base = next(b for b in results if b["context"] == r["context"])
         if r is not base:
             r["against_first"] = {"model": base["model"], **paired([s for _, s in r["scores"]], [s for _, s in base["scores"]])}
+        if r["context"]:  # what cross-file context does for this model, task by task
+            alone = next(b for b in results if b["model"] == r["model"] and not b["context"])
+            r["context_effect"] = paired([s for _, s in r["scores"]], [s for _, s in alone["scores"]])
     name = args.name or ("quality-quick" if args.quick else "quality" if args.source is None else f"quality-{args.source.resolve().name}")
     result = {
         **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed if len(args.seed) > 1 else args.seed[0], "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)" if args.source is None else f"{TREE_SOURCE}{args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
@@ -225,12 +228,13 @@ def run(args: Any) -> dict[str, Any]:
         cells = [f"{r['by_kind'].get(k, {}).get('exact_match')} / {r['by_kind'].get(k, {}).get('edit_similarity')}" for k in kinds]
         rows.append((r["model"], "yes" if r["context"] else "no", *cells, f"{r['overall']['exact_match']} / {r['overall']['edit_similarity']}", r["mean_snippets"], r["seconds_per_task"]))
     common.print_table(f"FIM quality — {len(tasks)} tasks from {result['settings']['task_source']}, EM / edit similarity", ["model", "context", *kinds, "overall", "snippets", "s/task"], rows)
-    pairs = [r for r in results if "against_first" in r]
+    pairs = [(r, r["against_first"]["model"], r["against_first"]) for r in results if "against_first" in r]
+    pairs += [(r, "itself without context", r["context_effect"]) for r in results if "context_effect" in r]
     if pairs:
         common.print_table(
-            "Edit similarity against the first model, task by task (95 % bootstrap interval)",
+            "Edit similarity against the first model, and with context against without, task by task (95 % bootstrap interval)",
             ["model", "context", "against", "difference", "95 % interval", "wins / ties / losses"],
-            [(r["model"], "yes" if r["context"] else "no", a["model"], a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}") for r in pairs for a in [r["against_first"]]],
+            [(r["model"], "yes" if r["context"] else "no", against, a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}") for r, against, a in pairs],
         )
     if not args.no_plot and results:
         plt = common.pyplot()

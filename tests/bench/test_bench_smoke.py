@@ -64,6 +64,8 @@ def test_review(tmp_path: Path) -> None:
 def test_quality(tmp_path: Path, tiny_model_path: Path) -> None:
     data = bench(tmp_path, "quality", "--model", str(tiny_model_path), "--threads", "1")
     assert data["results"] and all(0.0 <= r["overall"]["edit_similarity"] <= 1.0 for r in data["results"])
+    with_context = [r for r in data["results"] if r["context"]]
+    assert with_context and all(r["context_effect"]["n"] == r["overall"]["n"] for r in with_context)  # paired with the run without
 
 
 def test_quality_compares_models_task_by_task(tmp_path: Path, tiny_model_path: Path) -> None:

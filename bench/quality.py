@@ -40,7 +40,7 @@ MIN_SOURCE_CHARS = 2000
 TREE_SOURCE = "Python files of "
 
 
-def _tasks(per_kind: int, seeds: int | list[int], source: Path | None = None) -> tuple[list[Any], dict[str, str], Path]:
+def _tasks(per_kind: int, seeds: list[int], source: Path | None = None) -> tuple[list[Any], dict[str, str], Path]:
     """Tasks cut from the held-out standard-library files, or from the Python files of ``source`` (code no model was trained on, such as your own); ``per_kind`` of each kind for each seed, without repeats."""
     from slm_lsp.train import evaluate as ev
 
@@ -63,9 +63,7 @@ def _tasks(per_kind: int, seeds: int | list[int], source: Path | None = None) ->
         texts.sort()
         if not texts:
             raise SystemExit(f"no Python file of at least {MIN_SOURCE_CHARS} characters under {root}")
-    tasks: list[Any] = []
-    for seed in [seeds] if isinstance(seeds, int) else seeds:
-        tasks += [t for t in ev.make_tasks(texts, per_kind, seed) if t not in tasks]
+    tasks = list(dict.fromkeys(t for seed in seeds for t in ev.make_tasks(texts, per_kind, seed)))  # in order, no repeats
     return tasks, dict(texts), root
 
 

@@ -86,8 +86,10 @@ def table(out: Path) -> str:
             o = r["overall"]
             kinds = ", ".join(f"{k.replace('_', '-')} {v['exact_match']:.2f}/{v['edit_similarity']:.2f}" for k, v in r["by_kind"].items())
             rows.append(f"| quality ({label}) | {r['model']} {'with' if r['context'] else 'without'} cross-file context: EM / edit sim. ({kinds}) | {o['exact_match']:.3f} / {o['edit_similarity']:.3f} | — | |")
-            for what, a in ((f"{r.get('against_first', {}).get('model')}'s", r.get("against_first")), ("its own without context", r.get("context_effect"))):
+            for key in ("against_first", "context_effect"):
+                a = r.get(key)
                 if a and a["n"]:
+                    what = f"{a['model']}'s" if key == "against_first" else "its own without context"
                     rows.append(f"| | edit sim. − {what}, task by task: mean (95 % interval); wins / ties / losses | {a['mean_difference']:+.3f} ({a['ci95'][0]:+.3f} … {a['ci95'][1]:+.3f}); {a['wins']} / {a['ties']} / {a['losses']} | — | |")
     d = _load(out, "remote")
     if d and "result" in d:

@@ -87,7 +87,7 @@ def families() -> dict[str, Family]:
             current_file=tuple(t.get("current_file", ())),
             context_header=tuple(t.get("context_header", ())),
             stop_tokens=tuple(t.get("stop_tokens", ())),
-            heal_tokens=int(t.get("heal_tokens", 1)),
+            heal_tokens=int(t.get("heal_tokens", Family.heal_tokens)),
         )
     return out
 

@@ -124,22 +124,22 @@ def _spawn(phase: str, root: Path, cache: str, exclude_site: bool, jobs: int) ->
 
 
 def measure(root: Path, exclude_site: bool, jobs: int, samples: int = UPDATES) -> dict[str, Any]:
-    """The workspace engineer's ``slm_lsp.workspace.measure`` in a child process; this module's own phases when it is missing."""
+    """The workspace engineer's ``bench.index_measure`` in a child process; this module's own phases when it is missing."""
     try:
-        import slm_lsp.workspace.measure  # noqa: F401
+        import bench.index_measure  # noqa: F401
     except ImportError:
         return measure_here(root, exclude_site, jobs)
-    cmd = [sys.executable, "-m", "slm_lsp.workspace.measure", str(root), "--json", "--samples", str(samples), "--plain-runs", "1"]
+    cmd = [sys.executable, "-m", "bench.index_measure", str(root), "--json", "--samples", str(samples), "--plain-runs", "1"]
     if exclude_site:
         cmd += ["--exclude", "site-packages/"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
     if proc.returncode != 0:
-        raise RuntimeError(f"slm_lsp.workspace.measure failed: {proc.stderr[-2000:]}")
+        raise RuntimeError(f"bench.index_measure failed: {proc.stderr[-2000:]}")
     m = json.loads(proc.stdout)
     res: dict[str, Any] = {
         "tree": str(root),
         "exclude_site_packages": exclude_site,
-        "measured_by": "slm_lsp.workspace.measure.measure",
+        "measured_by": "bench.index_measure.measure",
         "files": m["files"],
         "mb": round(m["bytes"] / 1e6, 2),
         "plain_parse_s": m["plain_parse_s"],

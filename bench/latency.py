@@ -71,7 +71,7 @@ class Request:
 
 def deepseek_model() -> Path:
     """The DeepSeek-Coder-1.3B-shaped Q8_0 model (random weights), built once into the bench cache."""
-    from slm_lsp.engine.synthetic import DEEPSEEK_1_3B, build_model
+    from tests.kit.synthetic import DEEPSEEK_1_3B, build_model
 
     path = common.cache_dir() / "deepseek-coder-1.3b-shaped.q8_0.gguf"
     if not path.exists():

@@ -1,6 +1,6 @@
 """FIM quality through the product's pipeline: exact match and edit similarity on held-out spans of real code, with and without cross-file context.
 
-Tasks come from the train engineer's ``slm_lsp.train.evaluate`` (``heldout_stdlib_texts`` — standard
+Tasks come from the train engineer's ``slm_lsp_train.evaluate`` (``heldout_stdlib_texts`` — standard
 library files in the held-out split, never trained on — and ``make_tasks``: single-line,
 multi-line and random-span holes as in HumanEval-infilling / SantaCoder FIM, and line-tail holes,
 the rest of a line after the cursor, as while typing; seeded). Each hole is
@@ -29,7 +29,7 @@ PER_KIND = 12
 def default_models() -> list[Path]:
     from slm_lsp.engine.loader import find_smollm2
 
-    models = sorted((Path(__file__).resolve().parent.parent / "slm_lsp" / "models").glob("*.gguf"))
+    models = sorted((Path(__file__).resolve().parent.parent / "training" / "models").glob("*.gguf"))
     found = find_smollm2()
     return ([found] if found else []) + models
 
@@ -42,7 +42,7 @@ TREE_SOURCE = "Python files of "
 
 def _tasks(per_kind: int, seeds: list[int], source: Path | None = None) -> tuple[list[Any], dict[str, str], Path]:
     """Tasks cut from the held-out standard-library files, or from the Python files of ``source`` (code no model was trained on, such as your own); ``per_kind`` of each kind for each seed, without repeats."""
-    from slm_lsp.train import evaluate as ev
+    from slm_lsp_train import evaluate as ev
 
     if source is None:
         import sysconfig
@@ -103,11 +103,12 @@ def _index(root: Path, cache: str) -> Any:
 
 
 def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, index: Any, with_context: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    from slm_lsp_train.evaluate import edit_similarity
+
     from slm_lsp.completion import CompletionService, Document
     from slm_lsp.config import Settings
     from slm_lsp.engine.llama import LlamaEngine
     from slm_lsp.text import TextIndex
-    from slm_lsp.train.evaluate import edit_similarity
 
     settings, errors = Settings.from_layers({**SETTINGS, **(extra or {}), "context.enabled": with_context, "model.path": str(model)})
     if errors:
@@ -213,12 +214,12 @@ def run(args: Any) -> dict[str, Any]:
             r["context_effect"] = paired([s for _, s in r["scores"]], [s for _, s in alone["scores"]])
     name = args.name or ("quality-quick" if args.quick else "quality" if args.source is None else f"quality-{args.source.resolve().name}")
     result = {
-        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed if len(args.seed) > 1 else args.seed[0], "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp.train.evaluate)" if args.source is None else f"{TREE_SOURCE}{args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
+        **common.header({**SETTINGS, **extra, "per_kind": per_kind, "seed": args.seed if len(args.seed) > 1 else args.seed[0], "tasks": len(tasks), "task_source": "held-out stdlib files (slm_lsp_train.evaluate)" if args.source is None else f"{TREE_SOURCE}{args.source.resolve().name}/ (at least {MIN_SOURCE_CHARS} characters)"}),
         "models": [common.model_record(m) for m in models],
         "results": results,
     }
     path = common.write_result(name, result, args.out)
-    from slm_lsp.train.evaluate import KINDS
+    from slm_lsp_train.evaluate import KINDS
 
     kinds = list(KINDS)
     rows = []
@@ -250,7 +251,7 @@ def run(args: Any) -> dict[str, Any]:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("quality", help="FIM exact match / edit similarity through CompletionService, with and without context")
-    p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2 and slm_lsp/models/*.gguf)")
+    p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2 and training/models/*.gguf)")
     p.add_argument("--per-kind", type=int, default=PER_KIND)
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="task seeds: --per-kind tasks of each kind for each (default: 0)")
     p.add_argument("--threads", type=int, default=0, help="model.n_threads (0: all cores)")

@@ -1,4 +1,4 @@
-"""Remote vs in-process latency: ``slm_lsp.engine.remote_bench.run_bench`` (llama-cpp-python's server on 127.0.0.1, same model, same threads)."""
+"""Remote vs in-process latency: ``bench.remote_bench.run_bench`` (llama-cpp-python's server on 127.0.0.1, same model, same threads)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def run(args: Any) -> dict[str, Any]:
         common.write_result(name, result, args.out)
         print(result["skipped"])
         return result
-    from slm_lsp.engine import remote_bench
+    from bench import remote_bench
 
     if args.model:
         model = Path(args.model)

@@ -1,6 +1,6 @@
 """slm-lsp review against bandit on the same tree in the same run: files/s and MB/s (``--jobs 1`` and ``2``) and agreement.
 
-Speed comes from ``slm_lsp.review_bench.measure_review`` (the review engineer's in-process review);
+Speed comes from ``bench.review_bench.measure_review`` (the review engineer's in-process review);
 bandit runs once (``bandit -r -f json -q``, ``site-packages`` excluded), timed here, and its report
 feeds ``slm_lsp.security.yardstick.compare`` for the agreement on the checks both tools have:
 findings both report (overlapping lines), only bandit, only slm-lsp.
@@ -67,7 +67,7 @@ def agreement(root: Path, report: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: Any) -> dict[str, Any]:
-    from slm_lsp import review_bench
+    from bench import review_bench
 
     if args.quick:
         root = Path(tempfile.mkdtemp(prefix="slm-bench-review-")).resolve()

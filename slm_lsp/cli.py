@@ -23,8 +23,11 @@ PACKAGE_COMMANDS = (
     "slm_lsp.workspace.cli",
     "slm_lsp.security.cli",
     "slm_lsp.review",
-    "slm_lsp.train.cli",
+    "slm_lsp_train.cli",
 )
+#: Commands of the separately installed training package, and how to get it.
+TRAINING_COMMANDS = ("train", "finetune")
+TRAINING_HINT = "pip install ./training from a checkout (see training/README.md)"
 
 
 class CliError(Exception):
@@ -170,11 +173,25 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
+            if not module_name.startswith(f"{exc.name}.") and exc.name != module_name:
                 raise
+            if module_name == "slm_lsp_train.cli":
+                _add_missing_training(sub, common)
             continue  # an optional part that is not installed
         module.add_subparser(sub)
     return parser
+
+
+def _add_missing_training(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``train`` and ``finetune`` without the training package: one clear line, exit status 2."""
+
+    def missing(args: argparse.Namespace) -> int:
+        raise CliError(f"`slm-lsp {args.command}` needs the training package: {TRAINING_HINT}")
+
+    for name in TRAINING_COMMANDS:
+        p = sub.add_parser(name, help=f"(needs the training package: {TRAINING_HINT})")
+        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        p.set_defaults(func=missing)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ plus one folder of query files under ``grammars/<name>/``.
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -14,12 +15,40 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from importlib.abc import Traversable
+
     import tree_sitter
 
-#: Folder holding ``<language>/*.scm`` query files.  ``SLM_LSP_GRAMMARS`` overrides it.
-GRAMMARS_DIR = Path(
-    os.environ.get("SLM_LSP_GRAMMARS", Path(__file__).resolve().parent.parent / "grammars")
-)
+#: The query folder of a source checkout (``grammars/`` beside the package, with its marker module).
+SOURCE_GRAMMARS = Path(__file__).resolve().parent.parent / "grammars"
+#: The installed package holding the same folder (``setup.py`` maps ``grammars/`` onto it).
+GRAMMARS_PACKAGE = "slm_lsp.grammars"
+
+
+class QueriesMissing(FileNotFoundError):
+    """The tree-sitter query files of a language are not installed (a broken installation).
+
+    Never swallowed as a per-file parse failure: the CLI prints it as one line (exit status 2) and
+    the server shows it to the user, instead of an index that is silently empty."""
+
+
+@cache
+def grammars_root() -> Traversable:
+    """The folder holding ``<language>/*.scm``: ``SLM_LSP_GRAMMARS`` when set, else the checkout's
+    ``grammars/`` (so a worktree reads its own queries), else the installed ``slm_lsp.grammars``."""
+    override = os.environ.get("SLM_LSP_GRAMMARS")
+    if override:
+        return Path(override)
+    if (SOURCE_GRAMMARS / "__init__.py").is_file() and (
+        SOURCE_GRAMMARS.parent / "pyproject.toml"
+    ).is_file():
+        return SOURCE_GRAMMARS
+    try:
+        return importlib.resources.files(GRAMMARS_PACKAGE)
+    except ModuleNotFoundError:
+        raise QueriesMissing(
+            f"the tree-sitter queries ({GRAMMARS_PACKAGE}) are not installed: reinstall slm-lsp"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -158,15 +187,28 @@ def parser(name: str) -> tree_sitter.Parser:
     return tree_sitter.Parser(ts_language(name))
 
 
-def query_path(name: str, query: str) -> Path:
-    """Path of ``grammars/<language>/<query>.scm`` (may not exist); a language may share another's folder."""
+def query_path(name: str, query: str) -> Traversable:
+    """Path of ``grammars/<language>/<query>.scm`` (may not exist); a language may share another's folder.
+
+    Raises ``QueriesMissing`` when the language's folder itself is absent: every language in
+    ``LANGUAGES`` has one, so its absence is a broken installation, not a language without queries.
+    """
     spec = _BY_NAME.get(name)
-    return GRAMMARS_DIR / ((spec.queries if spec else "") or name) / f"{query}.scm"
+    folder = grammars_root() / ((spec.queries if spec else "") or name)
+    if spec is not None and not folder.is_dir():
+        raise QueriesMissing(
+            f"no tree-sitter queries for {name} (looked in {folder}): reinstall slm-lsp, or point "
+            "SLM_LSP_GRAMMARS at a grammars/ folder"
+        )
+    return folder / f"{query}.scm"
 
 
 @cache
 def load_query(name: str, query: str) -> tree_sitter.Query | None:
-    """The compiled query ``grammars/<language>/<query>.scm``, or None when the language has none."""
+    """The compiled query ``grammars/<language>/<query>.scm``, or None when the language has none.
+
+    A language whose whole query folder is missing raises ``QueriesMissing`` (see ``query_path``).
+    """
     import tree_sitter
 
     path = query_path(name, query)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.engine.synthetic import TINY, build_model
+from tests.kit.synthetic import TINY, build_model
 
 DEEPSEEK_EOS = 32014
 

@@ -1,7 +1,7 @@
 """Continues stage-1 training of an existing GGUF model (by default the embedded one) on the pretraining corpus's own train split, with a different FIM mix: the way the shipped model got its line-level infilling on a 2-core CPU when no GPU was lent.
 
 Unlike `slm-lsp finetune` (one repository, its own split), this collects the same sources with the
-same `CorpusConfig` as `slm-lsp train`, so the held-out files that `slm_lsp.train.evaluate` and
+same `CorpusConfig` as `slm-lsp train`, so the held-out files that `slm_lsp_train.evaluate` and
 `bench quality` cut tasks from stay unseen. Resumable: run it again with the same --out to go on.
 
     python training/continue_training.py --out runs/continue --time-budget 3000
@@ -17,20 +17,19 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-
-from slm_lsp.engine.loader import PACKAGED_MODEL
-from slm_lsp.train.config import FIMConfig, TrainConfig
-from slm_lsp.train.corpus import CorpusConfig, collect, default_roots
-from slm_lsp.train.export import write_gguf
-from slm_lsp.train.finetune import load_base
-from slm_lsp.train.model import gguf_weights
-from slm_lsp.train.pretrain import CHECKPOINT_NAME, encode_corpus, load_checkpoint, train
-from slm_lsp.train.tokenizer import batch_encoder, load_tokenizer, save, to_gguf_vocab
+from slm_lsp_train import BASE_MODEL
+from slm_lsp_train.config import FIMConfig, TrainConfig
+from slm_lsp_train.corpus import CorpusConfig, collect, default_roots
+from slm_lsp_train.export import write_gguf
+from slm_lsp_train.finetune import load_base
+from slm_lsp_train.model import gguf_weights
+from slm_lsp_train.pretrain import CHECKPOINT_NAME, encode_corpus, load_checkpoint, train
+from slm_lsp_train.tokenizer import batch_encoder, load_tokenizer, save, to_gguf_vocab
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--base", type=Path, default=PACKAGED_MODEL)
+    ap.add_argument("--base", type=Path, default=BASE_MODEL)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--time-budget", type=float, default=1800.0, help="training seconds")
     ap.add_argument("--lr", type=float, default=3e-4)

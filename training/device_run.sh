@@ -21,10 +21,10 @@ if ls .device/whl/*.whl >/dev/null 2>&1 && ! $PY -c "import gguf" 2>/dev/null; t
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .device/whl/*.whl || exit 1
   export PYTHONPATH=/tmp/site
 fi
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONPATH=$PWD:$PWD/training${PYTHONPATH:+:$PYTHONPATH}
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null; nproc; $PY -c "import torch,sys;print('torch',torch.__version__,'python',sys.version.split()[0])"; } > "$RUN.hw.txt" 2>&1
 cat "$RUN.hw.txt"
-$PY -m slm_lsp.train.cli train --preset "$PRESET" --out "$RUN" --time-budget "$TRAIN_S" --total-budget "$TOTAL_S" \
+$PY -m slm_lsp_train.cli train --preset "$PRESET" --out "$RUN" --time-budget "$TRAIN_S" --total-budget "$TOTAL_S" \
   --max-corpus-mb "$CORPUS_MB" --ftype q8_0 --name slm-fim-40m --quiet ${TOKENIZER:+--tokenizer "$TOKENIZER"} \
   --spm-rate "$SPM_RATE" --line-span-rate "$LINE_SPAN_RATE" --line-tail-rate "$LINE_TAIL_RATE" 2>&1 | tee "$OUT/log.txt"
 rc=$?
@@ -32,7 +32,7 @@ cp "$RUN.hw.txt" "$RUN/hardware.txt"
 $PY - "$RUN" "$OUT" <<'PYEOF'
 import sys
 from pathlib import Path
-from slm_lsp.train.export import split_file
+from slm_lsp_train.export import split_file
 run, out = Path(sys.argv[1]), Path(sys.argv[2])
 for g in run.glob("*.gguf"):
     print([p.name for p in split_file(g, 15 * 2**20, out)])

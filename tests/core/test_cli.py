@@ -199,8 +199,8 @@ def test_cross_file_context_holds_the_callee_signature_and_no_secrets(
 
 
 def test_shipped_model_names_its_template() -> None:
-    """slm_lsp/models' own model carries `slm_lsp.fim_template`, so it is prompted as it was trained."""
-    model = Path(__file__).resolve().parents[2] / "slm_lsp" / "models" / "slm-fim-40m.q8_0.gguf"
+    """Our own model (training/models) carries `slm_lsp.fim_template`, so it is prompted as it was trained."""
+    model = Path(__file__).resolve().parents[2] / "training" / "models" / "slm-fim-40m.q8_0.gguf"
     res = run("model", "info", str(model), "--json")
     assert res.returncode == 0, res.stderr
     info = json.loads(res.stdout)
@@ -208,7 +208,7 @@ def test_shipped_model_names_its_template() -> None:
 
 
 def test_model_path_of_the_packaged_model_and_of_a_configured_file(tmp_path: Path) -> None:
-    shipped = Path(__file__).resolve().parents[2] / "slm_lsp" / "models" / "slm-fim-40m.q8_0.gguf"
+    shipped = Path(__file__).resolve().parents[2] / "training" / "models" / "slm-fim-40m.q8_0.gguf"
     res = run("model", "path", "--set", "model.embedded=slm-fim-40m")
     assert res.returncode == 0, res.stderr
     assert Path(res.stdout.strip()) == shipped

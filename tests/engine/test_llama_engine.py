@@ -212,7 +212,7 @@ def test_usable_context_is_capped_by_the_training_context(
 ) -> None:
     from dataclasses import replace
 
-    from slm_lsp.engine.synthetic import TINY, build_model
+    from tests.kit.synthetic import TINY, build_model
 
     small = build_model(tmp_path / "ctx512.gguf", replace(TINY, n_ctx=512))
     with caplog.at_level(logging.DEBUG, logger="slm_lsp.llama_cpp"):
@@ -267,7 +267,7 @@ def test_cancelled_prompt_evaluation_keeps_finished_chunks(tiny_model_path: Path
 
 def test_an_empty_prompt_generates_nothing_and_does_not_fail() -> None:
     """A cursor at the top of a file, a prefix-only layout and a model without BOS: no tokens at all."""
-    shipped = Path(__file__).resolve().parents[2] / "slm_lsp" / "models" / "slm-fim-40m.q8_0.gguf"
+    shipped = Path(__file__).resolve().parents[2] / "training" / "models" / "slm-fim-40m.q8_0.gguf"
     eng = LlamaEngine(shipped, ModelSettings(n_ctx=512, family="prefix"))
     try:
         prompt = build_prompt(eng.family, prefix="", suffix="import os\n")

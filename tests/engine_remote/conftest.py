@@ -81,7 +81,7 @@ def remote_model_path(
     except pytest.FixtureLookupError:
         pass
     pytest.importorskip("gguf")
-    from slm_lsp.engine.synthetic import build_model
+    from tests.kit.synthetic import build_model
 
     return build_model(tmp_path_factory.mktemp("remote-model") / "tiny.gguf")
 

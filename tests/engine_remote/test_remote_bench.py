@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
+from bench.remote_bench import compare_latency, sample_prompts
 from slm_lsp.engine.base import Generation, GenerationParams, ModelInfo, Prompt
-from slm_lsp.engine.remote_bench import compare_latency, sample_prompts
 
 
 class StubEngine:
@@ -61,7 +61,7 @@ def test_no_prompts_is_an_error():
 @pytest.mark.slow
 def test_real_run_against_llama_cpp_python(remote_model_path):
     pytest.importorskip("llama_cpp.server")
-    from slm_lsp.engine.remote_bench import run_bench
+    from bench.remote_bench import run_bench
 
     result = run_bench(remote_model_path, n_prompts=2, repeats=1, max_tokens=8, n_ctx=2048)
     assert result["local_total_ms"] > 0 and result["remote_total_ms"] > 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from slm_lsp.train.card import render
-from slm_lsp.train.config import FIMConfig
+from slm_lsp_train.card import render
+from slm_lsp_train.config import FIMConfig
 
 
 def test_card_states_the_recorded_fim_mix() -> None:

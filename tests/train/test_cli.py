@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from slm_lsp.train.cli import add_subparser, main
+from slm_lsp_train.cli import add_subparser, main
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,8 +38,8 @@ def test_missing_folder_is_reported(tmp_path: Path, capsys) -> None:  # type: ig
 
 
 def test_train_fim_mix_options_reach_the_fim_config() -> None:
-    from slm_lsp.train.cli import fim_config
-    from slm_lsp.train.config import FIMConfig
+    from slm_lsp_train.cli import fim_config
+    from slm_lsp_train.config import FIMConfig
 
     args = _parser().parse_args(
         ["train", "--spm-rate", "0.8", "--line-tail-rate", "0.4", "--loss-on", "middle"]

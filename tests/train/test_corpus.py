@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("numpy")
 
-from slm_lsp.train.corpus import (  # noqa: E402
+from slm_lsp_train.corpus import (  # noqa: E402
     CorpusConfig,
     Document,
     collect,

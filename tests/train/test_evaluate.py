@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("numpy")
 
-from slm_lsp.train.evaluate import (  # noqa: E402
+from slm_lsp_train.evaluate import (  # noqa: E402
     Task,
     edit_similarity,
     heldout_stdlib_texts,
@@ -57,7 +57,7 @@ def test_tasks_are_cut_from_the_text() -> None:
 
 
 def test_a_kind_added_at_the_end_leaves_the_other_tasks_as_they_were(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from slm_lsp.train import evaluate
+    from slm_lsp_train import evaluate
 
     tasks = make_tasks([("m.py", TEXT)], per_kind=10, seed=1)
     monkeypatch.setattr(evaluate, "KINDS", evaluate.KINDS[:3])
@@ -67,7 +67,7 @@ def test_a_kind_added_at_the_end_leaves_the_other_tasks_as_they_were(monkeypatch
 
 
 def test_heldout_files_come_from_the_eval_split() -> None:
-    from slm_lsp.train.corpus import CorpusConfig, in_eval_split
+    from slm_lsp_train.corpus import CorpusConfig, in_eval_split
 
     texts = heldout_stdlib_texts()
     assert texts
@@ -78,10 +78,10 @@ def test_heldout_files_come_from_the_eval_split() -> None:
 def test_evaluate_a_tiny_model(tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp")
     pytest.importorskip("gguf")
-    from slm_lsp.train.config import PRESETS
-    from slm_lsp.train.evaluate import evaluate_model, measure_speed
-    from slm_lsp.train.export import byte_level_vocab, write_gguf
-    from slm_lsp.train.reference import random_weights
+    from slm_lsp_train.config import PRESETS
+    from slm_lsp_train.evaluate import evaluate_model, measure_speed
+    from slm_lsp_train.export import byte_level_vocab, write_gguf
+    from slm_lsp_train.reference import random_weights
 
     cfg = PRESETS["tiny"]
     path = write_gguf(

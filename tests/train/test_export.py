@@ -9,9 +9,9 @@ import pytest
 np = pytest.importorskip("numpy")
 pytest.importorskip("gguf")
 
-from slm_lsp.train.config import PRESETS  # noqa: E402
-from slm_lsp.train.export import byte_level_vocab, join_files, read_gguf, split_file, write_gguf  # noqa: E402
-from slm_lsp.train.reference import forward, random_weights  # noqa: E402
+from slm_lsp_train.config import PRESETS  # noqa: E402
+from slm_lsp_train.export import byte_level_vocab, join_files, read_gguf, split_file, write_gguf  # noqa: E402
+from slm_lsp_train.reference import forward, random_weights  # noqa: E402
 
 CFG = PRESETS["tiny"]
 TOKENS = [1, 40, 50, 60, 3, 70, 80, 2, 99, 100, 101, 300, 5, 7, 900]
@@ -81,7 +81,7 @@ def test_complete_uses_the_template_the_export_names(
     model = write_gguf(tmp_path / "m.gguf", CFG, random_weights(CFG, seed=2), byte_level_vocab(CFG.vocab_size), ftype="f32")
     if named is not None:  # rewrite the key with another value
         cfg, weights, vocab = read_gguf(model)
-        import slm_lsp.train.export as export
+        import slm_lsp_train.export as export
 
         old, export.TEMPLATE = export.TEMPLATE, named
         try:

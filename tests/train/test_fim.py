@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("numpy")
 
-from slm_lsp.train.config import (
+from slm_lsp_train.config import (
     EOS_TOKEN,
     FILE_SEP,
     FIM_MIDDLE,
@@ -18,7 +18,7 @@ from slm_lsp.train.config import (
     FIMConfig,
     special_id,
 )  # noqa: E402
-from slm_lsp.train.fim import (  # noqa: E402
+from slm_lsp_train.fim import (  # noqa: E402
     FIMSplit,
     document_plan,
     encode_documents,
@@ -121,7 +121,7 @@ def test_fim_rate_zero_gives_plain_stream() -> None:
 
 
 def test_line_spans_are_whole_lines_after_indentation() -> None:
-    from slm_lsp.train.fim import line_split
+    from slm_lsp_train.fim import line_split
 
     text = "def f(x):\n    y = x + 1\n    return y\n\nprint(f(2))\n"
     rng = random.Random(7)
@@ -134,7 +134,7 @@ def test_line_spans_are_whole_lines_after_indentation() -> None:
 
 
 def test_line_tail_spans_start_inside_a_line_and_end_at_a_line_end() -> None:
-    from slm_lsp.train.fim import line_tail_split
+    from slm_lsp_train.fim import line_tail_split
 
     text = "def f(x):\n    y = x + 1\n    return y\n\nprint(f(2))\n"
     rng = random.Random(3)
@@ -160,7 +160,7 @@ def test_line_tail_rate_routes_line_spans() -> None:
 
 
 def test_loss_on_middle_marks_fim_context_and_keeps_plain_documents() -> None:
-    from slm_lsp.train.fim import NO_LOSS
+    from slm_lsp_train.fim import NO_LOSS
 
     cfg = replace(FIMConfig(), fim_rate=1.0, spm_rate=0.0, header_rate=0.0, loss_on="middle")
     ids = encode_documents([TEXT], ["a.py"], lambda xs: [encode(x) for x in xs], cfg).tolist()

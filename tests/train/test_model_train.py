@@ -13,11 +13,11 @@ torch = pytest.importorskip("torch")
 np = pytest.importorskip("numpy")
 pytest.importorskip("gguf")
 
-from slm_lsp.train.config import FIMConfig, preset  # noqa: E402
-from slm_lsp.train.export import byte_level_vocab, write_gguf  # noqa: E402
-from slm_lsp.train.model import Transformer, from_gguf_weights, gguf_weights  # noqa: E402
-from slm_lsp.train.pretrain import Batches, lr_at, train  # noqa: E402
-from slm_lsp.train.reference import forward  # noqa: E402
+from slm_lsp_train.config import FIMConfig, preset  # noqa: E402
+from slm_lsp_train.export import byte_level_vocab, write_gguf  # noqa: E402
+from slm_lsp_train.model import Transformer, from_gguf_weights, gguf_weights  # noqa: E402
+from slm_lsp_train.pretrain import Batches, lr_at, train  # noqa: E402
+from slm_lsp_train.reference import forward  # noqa: E402
 
 TINY = preset("tiny")
 TOKENS = [1, 40, 50, 60, 3, 70, 80, 2, 99, 100, 101, 300, 5, 7, 900, 12, 13]
@@ -72,7 +72,7 @@ def test_schedule_warms_up_then_decays() -> None:
 
 
 def _stream() -> np.ndarray:
-    from slm_lsp.train.fim import encode_documents
+    from slm_lsp_train.fim import encode_documents
 
     texts = [p.read_text() for p in sorted((STDLIB / "json").glob("*.py"))]
 
@@ -111,7 +111,7 @@ def test_smoke_training_loss_decreases(tmp_path: Path) -> None:
 
 def test_finetune_resumes_from_checkpoint(tmp_path: Path) -> None:
     pytest.importorskip("tokenizers")
-    from slm_lsp.train.finetune import FinetuneConfig, finetune
+    from slm_lsp_train.finetune import FinetuneConfig, finetune
 
     repo = tmp_path / "repo"
     (repo / "pkg").mkdir(parents=True)
@@ -147,8 +147,8 @@ def test_finetune_resumes_from_checkpoint(tmp_path: Path) -> None:
 
 
 def test_context_tokens_carry_no_loss() -> None:
-    from slm_lsp.train.fim import NO_LOSS
-    from slm_lsp.train.model import IGNORE_INDEX
+    from slm_lsp_train.fim import NO_LOSS
+    from slm_lsp_train.model import IGNORE_INDEX
 
     stream = np.arange(10, 10 + 400, dtype=np.int32)
     stream[::3] |= NO_LOSS

@@ -11,10 +11,10 @@ import pytest
 pytest.importorskip("tokenizers")
 pytest.importorskip("numpy")
 
-from slm_lsp.train.config import PRESETS, SPECIAL_TOKENS  # noqa: E402
-from slm_lsp.train.export import TOKEN_TYPE_CONTROL, write_gguf  # noqa: E402
-from slm_lsp.train.reference import random_weights  # noqa: E402
-from slm_lsp.train.tokenizer import (  # noqa: E402
+from slm_lsp_train.config import PRESETS, SPECIAL_TOKENS  # noqa: E402
+from slm_lsp_train.export import TOKEN_TYPE_CONTROL, write_gguf  # noqa: E402
+from slm_lsp_train.reference import random_weights  # noqa: E402
+from slm_lsp_train.tokenizer import (  # noqa: E402
     MAX_TOKEN_BYTES,
     encoder,
     from_gguf_vocab,

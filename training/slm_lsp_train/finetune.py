@@ -9,19 +9,19 @@ from typing import Any
 
 import torch
 
-from slm_lsp.engine.loader import PACKAGED_MODEL
-from slm_lsp.train.config import FIMConfig, TrainConfig
-from slm_lsp.train.corpus import CorpusConfig, collect
-from slm_lsp.train.export import read_gguf, write_gguf
-from slm_lsp.train.model import Transformer, from_gguf_weights, gguf_weights
-from slm_lsp.train.pretrain import (
+from slm_lsp_train import BASE_MODEL
+from slm_lsp_train.config import FIMConfig, TrainConfig
+from slm_lsp_train.corpus import CorpusConfig, collect
+from slm_lsp_train.export import read_gguf, write_gguf
+from slm_lsp_train.model import Transformer, from_gguf_weights, gguf_weights
+from slm_lsp_train.pretrain import (
     CHECKPOINT_NAME,
     encode_corpus,
     load_checkpoint,
     pick_device,
     train,
 )
-from slm_lsp.train.tokenizer import (
+from slm_lsp_train.tokenizer import (
     batch_encoder,
     from_gguf_vocab,
     load_tokenizer,
@@ -85,7 +85,7 @@ def finetune(fc: FinetuneConfig) -> dict[str, Any]:
         model, resume_state = load_checkpoint(ck, device)
         tok = load_tokenizer(out / "tokenizer.json")
     else:
-        base = fc.base or PACKAGED_MODEL
+        base = fc.base or BASE_MODEL
         if not base.is_file():
             raise FileNotFoundError(f"no base model at {base}")
         model, tok = load_base(base, device)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from slm_lsp.train.config import ModelConfig
+from slm_lsp_train.config import ModelConfig
 
 
 def rope_tables(cfg: ModelConfig, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,8 @@
 
 Tests use a tiny one (fast, real tokenizer, real llama.cpp); benchmarks use one shaped like
 DeepSeek-Coder-1.3B, whose timings are those of the real model since the arithmetic does not
-depend on the weights' values. Needs the ``gguf`` and ``numpy`` packages (the test/bench extras).
+depend on the weights' values. Needs the ``gguf`` and ``numpy`` packages (the test/bench extras) and the GGUF writer of
+``training/slm_lsp_train`` (``tests.kit`` puts ``training/`` on the path).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from slm_lsp.engine.gguf_llama import LlamaHParams
+from slm_lsp_train.gguf_llama import LlamaHParams
 
-#: The DeepSeek-Coder vocabulary (from llama.cpp's ``models/``, MIT licence), shipped as package data.
-DEEPSEEK_VOCAB = Path(__file__).resolve().parent.parent / "data" / "ggml-vocab-deepseek-coder.gguf"
+#: The DeepSeek-Coder vocabulary (from llama.cpp's ``models/``, MIT licence), kept beside this module.
+DEEPSEEK_VOCAB = Path(__file__).resolve().parent / "ggml-vocab-deepseek-coder.gguf"
 
 
 TINY = LlamaHParams(
@@ -51,8 +52,7 @@ def build_model(
     """
     import gguf
     import numpy as np
-
-    from slm_lsp.engine.gguf_llama import write_llama_gguf
+    from slm_lsp_train.gguf_llama import write_llama_gguf
 
     reader = gguf.GGUFReader(str(vocab))
     n_vocab = len(reader.fields["tokenizer.ggml.tokens"].contents())

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from slm_lsp.train.config import ModelConfig
+from slm_lsp_train.config import ModelConfig
 
 
 class RMSNorm(nn.Module):

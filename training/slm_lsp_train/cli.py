@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from slm_lsp.train.config import FIMConfig
+from slm_lsp_train.config import FIMConfig
 
-TRAIN_EXTRA_HINT = "needs the training extra: pip install 'slm-lsp[train]' (install a CPU build of torch first, e.g. torch==2.13.0+cpu, unless you train on a GPU)"
+TRAIN_EXTRA_HINT = "needs the training dependencies: pip install ./training from a checkout (install a CPU build of torch first, e.g. torch==2.13.0+cpu, unless you train on a GPU)"
 """Shown when torch or tokenizers is missing."""
 
 
@@ -125,8 +125,8 @@ def fim_config(args: argparse.Namespace) -> FIMConfig:
 def _train(args: argparse.Namespace, fim: FIMConfig) -> int:
     from dataclasses import replace
 
-    from slm_lsp.train.corpus import CorpusConfig
-    from slm_lsp.train.pretrain import PipelineConfig, run_pipeline
+    from slm_lsp_train.corpus import CorpusConfig
+    from slm_lsp_train.pretrain import PipelineConfig, run_pipeline
 
     corpus = CorpusConfig(max_total_bytes=int(args.max_corpus_mb * 1e6))
     if args.eval_fraction is not None:
@@ -155,7 +155,7 @@ def _train(args: argparse.Namespace, fim: FIMConfig) -> int:
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from slm_lsp.train.finetune import FinetuneConfig, finetune
+    from slm_lsp_train.finetune import FinetuneConfig, finetune
 
     fc = FinetuneConfig(
         repo=args.path,
@@ -177,7 +177,7 @@ def _finetune(args: argparse.Namespace) -> int:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry: `python -m slm_lsp.train.cli train|finetune ...`."""
+    """Stand-alone entry: `python -m slm_lsp_train.cli train|finetune ...`."""
     parser = argparse.ArgumentParser(prog="slm-lsp")
     sub = parser.add_subparsers(dest="command", required=True)
     add_subparser(sub)

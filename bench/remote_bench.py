@@ -7,7 +7,7 @@ often both wrote the same text (with greedy sampling they should, up to float ro
 and KV-cache reuse differ between the two processes, and a random-weight model has near-ties that
 such rounding flips; a mismatch from the first character on means the prompts were tokenized apart).
 
-``python -m slm_lsp.engine.remote_bench --model M`` loads ``M`` in process, starts llama-cpp-python's
+``python -m bench.remote_bench --model M`` loads ``M`` in process, starts llama-cpp-python's
 server on a free loopback port with the same file and thread count (or uses ``--endpoint``), and
 prints the result as JSON; ``run_bench`` is the same as a function for ``python -m bench``.
 """
@@ -282,7 +282,7 @@ def run_bench(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m slm_lsp.engine.remote_bench",
+        prog="python -m bench.remote_bench",
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
     ap.add_argument(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slm_lsp.train.config import (
+from slm_lsp_train.config import (
     EOS_TOKEN,
     FILE_SEP,
     FIM_MIDDLE,

@@ -1,7 +1,7 @@
 """Measures infilling quality of any GGUF model through llama-cpp-python: held-out single-line, multi-line and random-span tasks, exact match and edit similarity, FIM or prefix-only prompting, and CPU speed.
 
 Reusable: `make_tasks(texts)` builds tasks from any source texts, `evaluate_model(path, tasks)` returns
-metrics. `python -m slm_lsp.train.evaluate --model A.gguf --model B.gguf` prints a markdown table.
+metrics. `python -m slm_lsp_train.evaluate --model A.gguf --model B.gguf` prints a markdown table.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slm_lsp.train.corpus import CorpusConfig, filter_reason, in_eval_split
+from slm_lsp_train.corpus import CorpusConfig, filter_reason, in_eval_split
 
 PREFIX_CHARS = 1500
 """Characters of the file before the hole given to the model."""

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from slm_lsp.train.config import FIMConfig
-from slm_lsp.train.corpus import CorpusStats
+from slm_lsp_train.config import FIMConfig
+from slm_lsp_train.corpus import CorpusStats
 
 
 def _mb(n: float) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from slm_lsp.train.config import SPECIAL_TOKENS
-from slm_lsp.train.export import TOKEN_TYPE_CONTROL, TOKEN_TYPE_NORMAL, GGUFVocab
+from slm_lsp_train.config import SPECIAL_TOKENS
+from slm_lsp_train.export import TOKEN_TYPE_CONTROL, TOKEN_TYPE_NORMAL, GGUFVocab
 
 DEFAULT_VOCAB_SIZE = 16384
 """Vocabulary size, special tokens included."""

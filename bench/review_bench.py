@@ -6,7 +6,7 @@
 see the same files: bandit gets ``site-packages`` (and anything else outside our file list)
 excluded, and our figures count the Python files we checked.
 
-    python -m slm_lsp.review_bench [FOLDER] [--repeat N]
+    python -m bench.review_bench [FOLDER] [--repeat N]
 """
 
 from __future__ import annotations

@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from slm_lsp.engine.gguf_llama import LlamaHParams, write_llama_gguf
 from slm_lsp.prompt.templates import TEMPLATE_KEY
-from slm_lsp.train.config import (
+from slm_lsp_train.config import (
     EOS_TOKEN,
     FILE_SEP,
     FIM_MIDDLE,
@@ -27,6 +26,7 @@ from slm_lsp.train.config import (
     ModelConfig,
     special_id,
 )
+from slm_lsp_train.gguf_llama import LlamaHParams, write_llama_gguf
 
 PRE_TOKENIZER = "starcoder"
 """`tokenizer.ggml.pre`: llama.cpp's StarCoder pre-tokenizer (digits split one by one, then the GPT-2 regex), the same as the `tokenizers` pipeline in tokenizer.py."""

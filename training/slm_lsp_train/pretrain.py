@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from slm_lsp.train.config import FIMConfig, ModelConfig, TrainConfig, preset
-from slm_lsp.train.corpus import Corpus, CorpusConfig, Document, collect, save_manifest
-from slm_lsp.train.export import write_gguf
-from slm_lsp.train.fim import NO_LOSS, encode_documents
-from slm_lsp.train.model import IGNORE_INDEX, Transformer, gguf_weights
+from slm_lsp_train.config import FIMConfig, ModelConfig, TrainConfig, preset
+from slm_lsp_train.corpus import Corpus, CorpusConfig, Document, collect, save_manifest
+from slm_lsp_train.export import write_gguf
+from slm_lsp_train.fim import NO_LOSS, encode_documents
+from slm_lsp_train.model import IGNORE_INDEX, Transformer, gguf_weights
 
 CHECKPOINT_NAME = "checkpoint.pt"
 """File name of the resumable checkpoint inside a run folder."""
@@ -348,8 +348,8 @@ class PipelineConfig:
 
 def run_pipeline(pc: PipelineConfig, log_fn: Callable[[str], None] = print) -> dict[str, Any]:
     """Corpus → tokenizer → pretraining → GGUF export → llama.cpp check; returns (and writes as run.json) a summary."""
-    from slm_lsp.train import card
-    from slm_lsp.train.tokenizer import (
+    from slm_lsp_train import card
+    from slm_lsp_train.tokenizer import (
         batch_encoder,
         load_tokenizer,
         save,

@@ -1,6 +1,6 @@
 """Measurements of the index and retrieval on a real tree (for the benchmark suite and for reports).
 
-``python -m slm_lsp.workspace.measure ROOT [--exclude PATTERN ...] [--json]`` reports:
+``python -m bench.index_measure ROOT [--exclude PATTERN ...] [--json]`` reports:
 
 * ``plain_parse_s``: plain single-threaded tree-sitter parsing of the same files (read + parse);
 * ``cold_s`` and ``cold_ratio`` (cold index time / plain parse time; the target is ≤ 1.0);
@@ -163,7 +163,7 @@ def measure(
         if rss_subprocess:
             code = (
                 "import sys, json; from pathlib import Path; from slm_lsp.config import IndexSettings; "
-                "from slm_lsp.workspace.index import WorkspaceIndex; from slm_lsp.workspace.measure import _rss_mb; "
+                "from slm_lsp.workspace.index import WorkspaceIndex; from bench.index_measure import _rss_mb; "
                 f"s = IndexSettings(cache_dir={str(tmp)!r}, exclude={settings.exclude!r}); "
                 f"base = _rss_mb(); ix = WorkspaceIndex(Path({str(root)!r}), s); st = ix.load_or_build(); "
                 "ix.search('parse'); print(json.dumps({'rss_mb': _rss_mb(), 'base_rss_mb': base, 'from_cache': st.from_cache}))"
@@ -185,7 +185,7 @@ def measure(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m slm_lsp.workspace.measure", description=__doc__.split("\n\n")[0]
+        prog="python -m bench.index_measure", description=__doc__.split("\n\n")[0]
     )
     ap.add_argument("root", type=Path)
     ap.add_argument(

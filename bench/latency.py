@@ -208,7 +208,7 @@ def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: lis
     """Time raw llama-cpp-python on the prompts of the answered requests (see the module docstring)."""
     from slm_lsp.completion import CompletionService, Document, relative_path
     from slm_lsp.config import Settings
-    from slm_lsp.engine.base import GenerationParams  # noqa: F401 - documents what the server used
+    from slm_lsp.generation import GenerationParams  # noqa: F401 - documents what the server used
     from slm_lsp.engine.llama import LlamaEngine
 
     settings, errors = Settings.from_layers({"model.path": str(model), **settings_over})

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slm_lsp.engine.base import Engine, GenerationParams, Prompt
+from slm_lsp.generation import Engine, GenerationParams, Prompt
 
 #: Longest wait for the llama-cpp-python server to load the model and answer.
 SERVER_START_TIMEOUT_S = 120.0

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from slm_lsp import __version__
-from slm_lsp.config import Settings, load_toml, parse_overrides
+from slm_lsp.commandline import CliError, common_options, load_settings
+from slm_lsp.config import load_toml, parse_overrides
 
 #: Subcommands that live with their package. Each module exposes ``add_subparser(subparsers)``, which adds
 #: its parser with ``parents=[common_options()]`` and ``set_defaults(func=run)``; ``run(args) -> int``
-#: gets its settings with ``load_settings(args)`` and raises ``CliError`` for a user error.
+#: gets its settings with ``load_settings(args)`` and raises ``CliError`` for a user error (both from
+#: ``slm_lsp.commandline``, below every package, so that no package imports this module back).
 PACKAGE_COMMANDS = (
     "slm_lsp.workspace.cli",
     "slm_lsp.security.cli",
@@ -28,54 +30,6 @@ PACKAGE_COMMANDS = (
 #: Commands of the separately installed training package, and how to get it.
 TRAINING_COMMANDS = ("train", "finetune")
 TRAINING_HINT = "pip install ./training from a checkout (see training/README.md)"
-
-
-class CliError(Exception):
-    """A user error: printed as one line, exit status 2."""
-
-
-def common_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(
-        "--config",
-        metavar="FILE",
-        help="TOML settings file (same keys as the editor's `slm` section)",
-    )
-    parent.add_argument(
-        "--set",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        dest="overrides",
-        help="override one setting, e.g. --set completion.max_tokens=32 (repeatable)",
-    )
-    parent.add_argument(
-        "--log-level",
-        choices=("debug", "info", "warning", "error"),
-        default=None,
-        help="log to stderr at this level",
-    )
-    return parent
-
-
-def load_settings(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Settings:
-    """Defaults ← --config file ← extra (e.g. --model) ← --set; an invalid value is an error on the CLI."""
-    layers: list[dict[str, Any]] = []
-    if getattr(args, "config", None):
-        try:
-            layers.append(load_toml(args.config))
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
-    if extra:
-        layers.append(extra)
-    try:
-        layers.append(parse_overrides(getattr(args, "overrides", []) or []))
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    settings, errors = Settings.from_layers(*layers)
-    if errors:
-        raise CliError("invalid settings: " + "; ".join(errors))
-    return settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the engine's and the OS's errors: one line, not a traceback
-        from slm_lsp.engine.base import EngineError
+        from slm_lsp.generation import EngineError
 
         if isinstance(exc, (EngineError, OSError)):
             print(f"slm-lsp: error: {exc}", file=sys.stderr)
@@ -222,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------- commands
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    from slm_lsp.server import create_server
+    from slm_lsp.features import create_server
 
     if args.log_file:
         handler = logging.FileHandler(args.log_file, encoding="utf-8")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from slm_lsp import languages
 from slm_lsp.config import Settings
-from slm_lsp.engine.base import Engine, Generation, GenerationParams, Prompt, Snippet
+from slm_lsp.generation import Engine, Generation, GenerationParams, Prompt, Snippet
 from slm_lsp.prompt import postprocess
 from slm_lsp.prompt.templates import build_prompt
 from slm_lsp.text import TextIndex
@@ -201,7 +201,7 @@ class CompletionService:
         if cs.suffix_chars and last + 1 < idx.line_count:
             suffix += "\n"
         try:
-            from slm_lsp.context.secrets import redact
+            from slm_lsp.workspace.secrets import redact
         except ImportError:  # pragma: no cover - the context package is part of the product
             redact = None  # type: ignore[assignment]
         if redact is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from slm_lsp import languages
-from slm_lsp.engine.base import Engine, GenerationParams
+from slm_lsp.generation import Engine, GenerationParams
 from slm_lsp.text import TextIndex
 
 if TYPE_CHECKING:  # pragma: no cover

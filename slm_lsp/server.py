@@ -1,5 +1,6 @@
 """The language server: owns settings, the model worker, the index and the security engine, and
-registers one feature module per LSP method group (``features/``).
+is what every feature module (``features/``, one per LSP method group) works on;
+``features.create_server`` builds it and registers them, so that this module imports none of them.
 
 Execution model — what runs where:
 
@@ -37,18 +38,6 @@ from slm_lsp.engine.worker import EngineWorker
 from slm_lsp.workspace.document import DocumentParser
 
 log = logging.getLogger(__name__)
-
-#: Feature modules, each with ``register(server)``; the order does not matter.
-FEATURES = (
-    "lifecycle",
-    "documents",
-    "inline_completion",
-    "completion",
-    "diagnostics",
-    "code_actions",
-    "symbols",
-    "commands",
-)
 
 #: Settings whose change means loading the model again.
 MODEL_KEYS = (
@@ -236,9 +225,9 @@ class SlmServer(LanguageServer):
                 f"slm-lsp: model {Path(info.path).name} ready ({info.family} template)",
                 lsp.MessageType.Info,
             )
-        from slm_lsp.features import lifecycle
+        from slm_lsp import progress
 
-        self.call_threadsafe(lifecycle.model_progress, self, state, message)
+        self.call_threadsafe(progress.model_progress, self, state, message)
 
     # ------------------------------------------------------------------ subsystems
     def _make_security(self) -> Any:
@@ -268,7 +257,7 @@ class SlmServer(LanguageServer):
             log.exception("context retrieval is not available")
 
     def _build_index(self) -> None:
-        from slm_lsp.features import lifecycle
+        from slm_lsp import progress
         from slm_lsp.workspace.index import IndexCancelled, WorkspaceIndex
 
         assert self.root is not None
@@ -277,10 +266,10 @@ class SlmServer(LanguageServer):
             self._building = index
             if self._stopping:
                 index.cancel()
-            self.call_threadsafe(lifecycle.index_progress, self, "begin", 0, 0)
+            self.call_threadsafe(progress.index_progress, self, "begin", 0, 0)
             stats = index.load_or_build(
                 lambda done, total: self.call_threadsafe(
-                    lifecycle.index_progress, self, "report", done, total
+                    progress.index_progress, self, "report", done, total
                 )
             )
             if self._stopping:  # shut down while the build finished: start nothing
@@ -295,7 +284,7 @@ class SlmServer(LanguageServer):
                 index.start_watching()
             log.info("index ready: %s", stats)
             self.call_threadsafe(
-                lifecycle.index_progress,
+                progress.index_progress,
                 self,
                 "end",
                 getattr(stats, "files", 0),
@@ -306,7 +295,7 @@ class SlmServer(LanguageServer):
         except Exception as exc:
             log.exception("indexing failed")
             self._make_retriever(None)
-            self.call_threadsafe(lifecycle.index_progress, self, "end", 0, 0)
+            self.call_threadsafe(progress.index_progress, self, "end", 0, 0)
             self.call_threadsafe(
                 self.show_message,
                 f"slm-lsp: indexing the workspace failed: {exc}",
@@ -445,15 +434,3 @@ def _safely(fn: Any, *args: Any) -> None:
         fn(*args)
     except Exception:
         log.exception("callback %s failed", getattr(fn, "__name__", fn))
-
-
-def create_server(
-    settings: Settings | None = None, base_layers: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
-) -> SlmServer:
-    """Build the server with every feature registered."""
-    import importlib
-
-    server = SlmServer(settings or Settings(), base_layers)
-    for name in FEATURES:
-        importlib.import_module(f"slm_lsp.features.{name}").register(server)
-    return server

@@ -1,1 +1,1 @@
-"""Generation backends behind one small interface (``base.Engine``); only this package imports llama_cpp."""
+"""Generation backends behind one small interface (``slm_lsp.generation.Engine``); only this package imports llama_cpp."""

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from slm_lsp.config import ModelSettings, user_cache_dir
-from slm_lsp.engine.base import Engine, EngineError
+from slm_lsp.generation import Engine, EngineError
 
 #: Our own model, beside the training package in a checkout (``training/models``); not in the wheel.
 PACKAGED_MODEL = (

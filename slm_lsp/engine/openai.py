@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from slm_lsp.config import ModelSettings
-from slm_lsp.engine.base import (
+from slm_lsp.generation import (
     EngineError,
     Generation,
     GenerationParams,

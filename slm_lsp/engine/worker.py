@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from slm_lsp.engine.base import Engine, EngineError
+from slm_lsp.generation import Engine, EngineError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from slm_lsp.engine.base import FimInput, Part, Prompt, Snippet
+from slm_lsp.generation import FimInput, Part, Prompt, Snippet
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from slm_lsp.cli import CliError, common_options, load_settings
+from slm_lsp.commandline import CliError, common_options, load_settings
 from slm_lsp.config import Settings
 from slm_lsp.review.report import Hunk, Item, Report
 
@@ -318,7 +318,7 @@ def _progress(label: str, total: int) -> tuple[Any, Any]:
 def _model_review(
     report: Report, settings: Settings, rules: dict[str, Any], progress: bool
 ) -> None:
-    from slm_lsp.engine.base import EngineError
+    from slm_lsp.generation import EngineError
     from slm_lsp.engine.loader import load_engine
     from slm_lsp.review.explain import ModelReviewer
 

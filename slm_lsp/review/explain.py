@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from slm_lsp import languages
-from slm_lsp.engine.base import Engine, GenerationParams, Prompt
+from slm_lsp.generation import Engine, GenerationParams, Prompt
 from slm_lsp.review.report import Hunk, Item, ModelNote
 from slm_lsp.security.model import Edit
 

@@ -10,7 +10,7 @@ import sys
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``rules`` subcommand to the main CLI."""
-    from slm_lsp.cli import common_options
+    from slm_lsp.commandline import common_options
 
     p = subparsers.add_parser(
         "rules",
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = None
     try:
-        from slm_lsp.cli import load_settings
+        from slm_lsp.commandline import load_settings
 
         settings = load_settings(args).security
     except ImportError:  # pragma: no cover - used without the main CLI

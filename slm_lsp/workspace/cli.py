@@ -14,7 +14,7 @@ from pathlib import Path
 
 def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``index`` subcommand to the main CLI."""
-    from slm_lsp.cli import common_options
+    from slm_lsp.commandline import common_options
 
     p = subparsers.add_parser(
         "index",
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = IndexSettings()
     try:
-        from slm_lsp.cli import load_settings
+        from slm_lsp.commandline import load_settings
 
         settings = load_settings(args).index
     except ImportError:  # pragma: no cover - used without the main CLI

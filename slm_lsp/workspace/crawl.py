@@ -3,7 +3,7 @@
 A file is indexed when it has a known language (``languages.detect``), matches ``IndexSettings.include``
 (when set), and is not excluded by any of: ``IndexSettings.exclude``, a ``.gitignore`` on its way
 from the root (nested ones apply below their folder), the always-skipped folders (VCS metadata,
-caches, virtual environments), secret files (``context.secrets``), name patterns of generated code,
+caches, virtual environments), secret files (``workspace.secrets``), name patterns of generated code,
 or a size over ``IndexSettings.max_file_bytes``. Content checks (binary, generated markers,
 minified) happen when the file is read (``parse.index_file``).
 
@@ -28,7 +28,7 @@ import pathspec
 
 from slm_lsp import languages
 from slm_lsp.config import IndexSettings
-from slm_lsp.context.secrets import SECRET_DIRS, is_secret_path
+from slm_lsp.workspace.secrets import SECRET_DIRS, is_secret_path
 
 log = logging.getLogger(__name__)
 

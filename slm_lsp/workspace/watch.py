@@ -13,7 +13,8 @@ import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any, Protocol
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -30,8 +31,18 @@ from watchdog.observers import Observer
 
 from slm_lsp.workspace.crawl import ALWAYS_SKIP_DIRS
 
-if TYPE_CHECKING:  # pragma: no cover
-    from slm_lsp.workspace.index import WorkspaceIndex
+
+class WatchedIndex(Protocol):
+    """What the watcher needs of the index (``workspace.index.WorkspaceIndex``, which imports this module)."""
+
+    root: Path
+    crawler: Any  #: ``workspace.crawl.Crawler``: ``rel(path)`` is the path below the root, or None
+    _dirty: bool
+
+    def refresh_path(self, path: str) -> Any: ...
+
+    def save(self) -> Any: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +65,7 @@ filter the same way). Without the filter every open and read of a file or folder
 class IndexWatcher(FileSystemEventHandler):
     """Watches the index root and applies changes to the index in debounced batches."""
 
-    def __init__(self, index: WorkspaceIndex, debounce_s: float) -> None:
+    def __init__(self, index: WatchedIndex, debounce_s: float) -> None:
         self.index = index
         self.debounce_s = debounce_s
         self._pending: set[str] = set()

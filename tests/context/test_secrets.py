@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slm_lsp.context.secrets import REDACTED, is_secret_path, redact
+from slm_lsp.workspace.secrets import REDACTED, is_secret_path, redact
 
 
 @pytest.mark.parametrize(

@@ -113,7 +113,7 @@ class ScriptedEngine:
     """Answers every prompt with one fixed text (the layers above the engine, not the model, are under test)."""
 
     def __init__(self, text: str, stop_reason: str = "length") -> None:
-        from slm_lsp.engine.base import ModelInfo
+        from slm_lsp.generation import ModelInfo
 
         self.text, self.stop_reason = text, stop_reason
         self.info = ModelInfo(path="scripted.gguf", backend="llama_cpp", family="prefix", n_ctx=0)
@@ -122,7 +122,7 @@ class ScriptedEngine:
         return len(text) // 4
 
     def generate(self, prompt, params, cancel, on_text=None):  # type: ignore[no-untyped-def]
-        from slm_lsp.engine.base import Generation
+        from slm_lsp.generation import Generation
 
         if on_text is not None:
             on_text(self.text)

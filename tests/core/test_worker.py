@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from slm_lsp.engine.base import EngineError
+from slm_lsp.generation import EngineError
 from slm_lsp.engine.worker import EngineWorker
 
 

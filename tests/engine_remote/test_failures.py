@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from slm_lsp.engine.base import EngineError, GenerationParams, Snippet
+from slm_lsp.generation import EngineError, GenerationParams, Snippet
 from slm_lsp.prompt.templates import build_prompt, get_family
 
 from . import fakeserver as fs

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from slm_lsp.engine.base import EngineError, GenerationParams
+from slm_lsp.generation import EngineError, GenerationParams
 from slm_lsp.prompt.templates import build_prompt, get_family
 
 from .conftest import LlamaServer, run_in_thread

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from bench.remote_bench import compare_latency, sample_prompts
-from slm_lsp.engine.base import Generation, GenerationParams, ModelInfo, Prompt
+from slm_lsp.generation import Generation, GenerationParams, ModelInfo, Prompt
 
 
 class StubEngine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slm_lsp.engine.base import Snippet
+from slm_lsp.generation import Snippet
 from slm_lsp.prompt.templates import build_prompt, detect_family, families, get_family
 
 CTX = [Snippet("util.py", "def helper(x):\n    return x + 1\n")]

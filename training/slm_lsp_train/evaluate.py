@@ -230,7 +230,7 @@ class Runner:
         """The model's middle (trimmed), prompt tokens and generated tokens."""
         import threading
 
-        from slm_lsp.engine.base import GenerationParams
+        from slm_lsp.generation import GenerationParams
 
         prefix = task.prefix
         tail = ""
@@ -314,7 +314,7 @@ def measure_speed(
     """Prompt and generation tokens per second on this machine (greedy, cold cache)."""
     import threading
 
-    from slm_lsp.engine.base import GenerationParams
+    from slm_lsp.generation import GenerationParams
     from slm_lsp.prompt.templates import build_prompt, get_family
 
     runner = Runner(model_path, n_threads=n_threads)

@@ -1,5 +1,9 @@
 """The interface every generation backend implements, and the values that cross it.
 
+It sits at the bottom of the package (formerly ``engine/base.py``): prompt templates build its
+``Prompt``, the backends in ``engine/`` implement its ``Engine``, and callers use both, without any
+of them importing another's package.
+
 A backend turns a ``Prompt`` (text from files plus named control tokens) into a ``Generation``.
 It runs on one worker thread (``engine.worker``), never on the event loop; it must stop within one
 token once ``cancel`` is set, and call ``on_text`` with each new piece of text as it is generated;

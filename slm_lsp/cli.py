@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from slm_lsp import __version__
-from slm_lsp.commandline import CliError, common_options, load_settings
+from slm_lsp.commandline import (
+    CliError,
+    check_path,
+    check_path_arguments,
+    common_options,
+    load_settings,
+)
 from slm_lsp.config import load_toml, parse_overrides
 
 #: Subcommands that live with their package. Each module exposes ``add_subparser(subparsers)``, which adds
@@ -52,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--tcp", metavar="HOST:PORT", help="listen on a TCP address instead of stdio"
     )
     serve.add_argument("--log-file", metavar="FILE", help="also write the server log to FILE")
+    serve.add_argument(
+        "--model",
+        metavar="PATH",
+        help="GGUF model file (default: settings, then the embedded default)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     comp = sub.add_parser(
@@ -158,7 +169,14 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args.func(args) or 0)
+        check_path_arguments(args)
+        status = int(args.func(args) or 0)
+        if not sys.stdout.closed:  # (serve closes it when the client goes)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:  # stdout closed early (`| head`): the reader has what it wanted
+        _silence_stdout()
+        return 0
     except CliError as exc:
         print(f"slm-lsp: error: {exc}", file=sys.stderr)
         return 2
@@ -170,12 +188,29 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, (EngineError, OSError)):
             print(f"slm-lsp: error: {exc}", file=sys.stderr)
             return 2
-        raise
+        # A bug: the traceback for the report, and status 2, never 1 (review's "findings").
+        import traceback
+
+        traceback.print_exc()
+        print(f"slm-lsp: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 # ---------------------------------------------------------------------- commands
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = load_settings(args)
+    settings = load_settings(args, _model_flag(args))
     from slm_lsp.features import create_server
 
     if args.log_file:
@@ -199,7 +234,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _base_layers(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     """The CLI's layers, kept by the server so that editor settings slot in between them."""
     file_layer = load_toml(args.config) if getattr(args, "config", None) else {}
-    return file_layer, parse_overrides(args.overrides or [])
+    return file_layer, {**_model_flag(args), **parse_overrides(args.overrides or [])}
+
+
+def _model_flag(args: argparse.Namespace) -> dict[str, Any]:
+    """``--model PATH`` as a settings layer (below ``--set``); a path that is not a file is an error."""
+    if not getattr(args, "model", None):
+        return {}
+    return {"model.path": str(check_path(args.model, "model", want="file"))}
 
 
 def parse_position(spec: str) -> tuple[Path, int, int]:
@@ -223,6 +265,7 @@ def find_root(path: Path) -> Path:
 
 def cmd_complete(args: argparse.Namespace) -> int:
     path, line, col = parse_position(args.position)
+    check_path(path, want="file")
     extra = {"model": {"path": args.model}} if args.model else None
     settings = load_settings(args, extra)
     from slm_lsp import languages

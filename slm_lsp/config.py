@@ -1,16 +1,23 @@
-"""Typed settings: every default is defined once, here, with its documentation.
+"""Typed settings: every default is defined once, here, with its documentation and what a change needs.
 
-Layering, lowest to highest priority (each layer only names the keys it changes):
+Layering, lowest to highest priority (each layer only names the keys it changes); ``layer_settings``
+is the one function that applies it, for the command line and the server alike:
 
 1. the defaults below;
-2. a TOML file: ``--config FILE`` on the command line, or ``configFile`` in the editor's settings
+2. a TOML file: ``--config FILE`` on the command line, then ``configFile`` in the editor's settings
    (same keys as the ``slm`` settings section, e.g. ``[model] path = "..."``);
-3. the editor: ``initializationOptions`` at start, then ``workspace/configuration`` (section ``slm``)
+3. the environment: ``SLM_LSP__<SECTION>__<KEY>=VALUE`` (e.g. ``SLM_LSP__MODEL__PATH=/x.gguf``);
+4. the editor: ``initializationOptions`` at start, then ``workspace/configuration`` (section ``slm``)
    whenever ``workspace/didChangeConfiguration`` arrives;
-4. ``--set KEY=VALUE`` overrides on the command line (``--set model.path=/x.gguf``).
+5. command-line flags of a subcommand (``--model PATH``), then ``--set KEY=VALUE`` overrides
+   (``--set model.path=/x.gguf``).
 
 An invalid value never stops anything: it is reported (the server shows it with
 ``window/showMessage``) and the default stays in force.
+
+What a running server does when a setting changes is declared with the setting (``on_change``, by
+default its section's ``ON_CHANGE``): ``reload_model`` loads the model again, ``restart_index``
+rebuilds the workspace index, ``live`` applies it to the next request.
 """
 
 from __future__ import annotations
@@ -19,14 +26,22 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+
+OnChange = Literal["live", "reload_model", "restart_index"]
+#: What a change of a setting needs in a running server, in the order the server applies them.
+ON_CHANGE_KINDS: tuple[OnChange, ...] = ("live", "reload_model", "restart_index")
+#: Prefix of the environment variables that set settings (``SLM_LSP__MODEL__PATH``).
+ENV_PREFIX = "SLM_LSP__"
 
 
 def setting(
@@ -36,9 +51,17 @@ def setting(
     choices: tuple[Any, ...] = (),
     minimum: float | None = None,
     maximum: float | None = None,
+    on_change: OnChange | None = None,
 ) -> Any:
-    """Declare one setting: its default, its documentation and what values it accepts."""
-    meta = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum}
+    """Declare one setting: its default, its documentation, what values it accepts and what a change
+    needs in a running server (``on_change``; None: its section's ``ON_CHANGE``)."""
+    meta = {
+        "doc": doc,
+        "choices": choices,
+        "minimum": minimum,
+        "maximum": maximum,
+        "on_change": on_change,
+    }
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)  # type: ignore[call-arg]
     return field(default=default, metadata=meta)
@@ -47,6 +70,9 @@ def setting(
 @dataclass
 class ModelSettings:
     """Which model generates completions, and how it is run."""
+
+    #: The engine is built from these settings when the model loads: any change loads it again.
+    ON_CHANGE: ClassVar[OnChange] = "reload_model"
 
     path: str = setting(
         "", "Path to a GGUF model file. Empty: the embedded model (`model.embedded`)."
@@ -146,6 +172,8 @@ class ModelSettings:
 class CompletionSettings:
     """How completions are requested, generated and shaped."""
 
+    ON_CHANGE: ClassVar[OnChange] = "live"
+
     enabled: bool = setting(True, "Offer model completions at all.")
     max_tokens: int = setting(
         64, "Most tokens generated for one completion.", minimum=1, maximum=4096
@@ -205,6 +233,8 @@ class CompletionSettings:
 class ContextSettings:
     """Which cross-file snippets go into the prompt."""
 
+    ON_CHANGE: ClassVar[OnChange] = "live"
+
     enabled: bool = setting(True, "Put cross-file context from the index into the prompt.")
     budget_tokens: int = setting(
         768, "Token budget for cross-file context in one prompt.", minimum=0, maximum=65536
@@ -219,6 +249,9 @@ class ContextSettings:
 @dataclass
 class IndexSettings:
     """How the workspace is crawled, parsed and kept fresh."""
+
+    #: The index (and its watcher) is built from these settings: any change rebuilds it.
+    ON_CHANGE: ClassVar[OnChange] = "restart_index"
 
     enabled: bool = setting(True, "Index the workspace at start.")
     include: list[str] = setting(
@@ -255,6 +288,8 @@ class IndexSettings:
 class SecuritySettings:
     """Secure-code diagnostics."""
 
+    ON_CHANGE: ClassVar[OnChange] = "live"
+
     enabled: bool = setting(True, "Report security findings as diagnostics.")
     disabled_rules: list[str] = setting([], "Rule ids never reported.")
     exclude_paths: list[str] = setting([], "Glob patterns of files never checked.")
@@ -271,6 +306,8 @@ class SecuritySettings:
 @dataclass
 class ReviewSettings:
     """The headless review (`slm-lsp review`); command-line flags override these."""
+
+    ON_CHANGE: ClassVar[OnChange] = "live"
 
     fail_on: str = setting(
         "medium",
@@ -301,6 +338,8 @@ class ReviewSettings:
 @dataclass
 class Settings:
     """All settings: the ``slm`` section of the editor's configuration."""
+
+    ON_CHANGE: ClassVar[OnChange] = "live"
 
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
@@ -470,6 +509,57 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+def environment_layer(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings from ``SLM_LSP__<SECTION>__<KEY>`` variables, as dotted keys (``model.path``)."""
+    env = os.environ if environ is None else environ
+    return {
+        name[len(ENV_PREFIX) :].lower().replace("__", "."): value
+        for name, value in env.items()
+        if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX)
+    }
+
+
+def layer_settings(
+    *,
+    files: tuple[dict[str, Any] | None, ...] = (),
+    environ: Mapping[str, str] | None = None,
+    editor: tuple[dict[str, Any] | None, ...] = (),
+    flags: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> tuple[Settings, list[str]]:
+    """The settings in force, from every layer in the order the module docstring gives: defaults ←
+    ``files`` (``--config``, the editor's ``configFile``) ← the environment ← ``editor``
+    (``initializationOptions``, ``workspace/configuration``) ← ``flags`` (``--model``) ← ``overrides``
+    (``--set``). Returns the settings and one message per invalid value (whose default stays)."""
+    return Settings.from_layers(*files, environment_layer(environ), *editor, flags, overrides)
+
+
+def on_change(key: str) -> OnChange:
+    """What a change of the dotted setting ``key`` needs in a running server."""
+    cls: Any = Settings
+    parts = key.split(".")
+    for part in parts[:-1]:
+        cls = get_type_hints(cls)[part]
+    f = {f.name: f for f in dataclasses.fields(cls)}[parts[-1]]
+    return f.metadata.get("on_change") or cls.ON_CHANGE
+
+
+def changed_keys(old: Settings, new: Settings) -> list[str]:
+    """The dotted keys whose values differ between two settings objects, in definition order."""
+    a, b = _flat(old.to_dict()), _flat(new.to_dict())
+    return [key for key in a if a[key] != b.get(key)]
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def user_cache_dir() -> Path:
     """The per-user cache folder for slm-lsp (index caches, the fetched default model)."""
     base = os.environ.get("SLM_LSP_CACHE") or os.path.join(
@@ -526,6 +616,15 @@ def reference_markdown() -> str:
         lines.append(
             f"| `{key}` | {tname} | `{json.dumps(default)}` | {meta.get('doc', '')}{extra} |"
         )
+    lines += ["", "## What a change needs in a running server", ""]
+    words = {
+        "reload_model": "load the model again",
+        "restart_index": "rebuild the workspace index",
+        "live": "apply to the next request (nothing restarts)",
+    }
+    for kind in ON_CHANGE_KINDS:
+        keys = [key for key, *_ in iter_settings() if on_change(key) == kind]
+        lines.append(f"- {words[kind]}: {', '.join(f'`{k}`' for k in keys)}")
     return "\n".join(lines) + "\n"
 
 

@@ -33,27 +33,11 @@ from pygls.uris import to_fs_path
 
 from slm_lsp import __version__, languages
 from slm_lsp.completion import CompletionService, Document, relative_path
-from slm_lsp.config import Settings
+from slm_lsp.config import Settings, changed_keys, layer_settings, load_toml, on_change
 from slm_lsp.engine.worker import EngineWorker
 from slm_lsp.workspace.document import DocumentParser
 
 log = logging.getLogger(__name__)
-
-#: Settings whose change means loading the model again.
-MODEL_KEYS = (
-    "path",
-    "family",
-    "backend",
-    "n_ctx",
-    "n_threads",
-    "n_batch",
-    "n_gpu_layers",
-    "endpoint",
-    "name",
-    "api_key_env",
-    "verify_tls",
-    "use_infill",
-)
 
 
 class SlmProtocol(LanguageServerProtocol):
@@ -125,6 +109,9 @@ class SlmServer(LanguageServer):
         self.completion = CompletionService(settings)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slm-bg")
         self._building: Any = None  #: the WorkspaceIndex being built, until it is ready
+        self.subsystems_started = False  #: set by start_subsystems (after initialize)
+        self.model_starts = 0  #: times the model worker was (re)started
+        self.index_starts = 0  #: times the index was (re)started, disabled or not
         self._stopping = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.completions_enabled = True
@@ -149,7 +136,9 @@ class SlmServer(LanguageServer):
 
     # ------------------------------------------------------------------ settings
     def apply_settings(self) -> list[str]:
-        """Recompute settings from all layers; return the error messages (already shown to the user)."""
+        """Recompute settings from all layers (``config.layer_settings``) and act on what changed, as
+        each setting declares (``config.on_change``): load the model again, rebuild the index, or
+        hand the new values to the live parts. Returns the error messages (already shown to the user)."""
         file_layer, cli_layer = self.base_layers
         editor_file: dict[str, Any] = {}
         for layer in self.editor_layers:
@@ -159,34 +148,38 @@ class SlmServer(LanguageServer):
                 else None
             )
             if cfg:
-                from slm_lsp.config import load_toml
-
                 try:
                     editor_file = load_toml(cfg)
                 except ValueError as exc:
                     self.show_message(f"slm-lsp: {exc}", lsp.MessageType.Error)
-        settings, errors = Settings.from_layers(
-            file_layer, editor_file, *self.editor_layers, cli_layer
+        settings, errors = layer_settings(
+            files=(file_layer, editor_file), editor=tuple(self.editor_layers), overrides=cli_layer
         )
         old = self.settings
         self.settings = settings
+        needs = {on_change(key) for key in changed_keys(old, settings)}
         self.completion.settings = settings
         self.completion.cache.size = settings.completion.cache_size
         if self.security is not None:
             self.security = self._make_security()
             self.completion.security = self.security
         if self.retriever is not None:
-            self.retriever.settings = settings.context
+            ring = ("ring_size", "chunk_lines")
+            if any(getattr(old.context, k) != getattr(settings.context, k) for k in ring):
+                self._make_retriever(self.index)  # the ring of recent chunks is sized at start
+            else:
+                self.retriever.settings = settings.context
         logging.getLogger("slm_lsp").setLevel(settings.log_level.upper())
         if errors:
             msg = "slm-lsp: invalid settings (defaults used instead): " + "; ".join(errors)
             log.warning(msg)
             self.show_message(msg, lsp.MessageType.Warning)
-        if self.worker is not None and any(
-            getattr(old.model, k) != getattr(settings.model, k) for k in MODEL_KEYS
-        ):
+        if self.worker is not None and "reload_model" in needs:
             log.info("model settings changed: loading the model again")
             self.start_model()
+        if self.subsystems_started and "restart_index" in needs:
+            log.info("index settings changed: building the index again")
+            self.restart_index()
         return errors
 
     # ------------------------------------------------------------------ model
@@ -197,6 +190,7 @@ class SlmServer(LanguageServer):
         if self.worker is not None:
             self.worker.shutdown(timeout=0.5)
         model_settings = self.settings.model
+        self.model_starts += 1
         self.worker = EngineWorker(
             lambda: load_engine(model_settings), on_state=self._on_model_state
         )
@@ -242,10 +236,29 @@ class SlmServer(LanguageServer):
             self.completion.security = self.security
         except Exception:
             log.exception("security engine failed to start")
+        self.subsystems_started = True
+        self.start_index()
+
+    def start_index(self) -> None:
+        """Build the index in the background, or go without one (no root, or ``index.enabled`` off)."""
+        self.index_starts += 1
         if self.root is None or not self.settings.index.enabled:
             self._make_retriever(None)
             return
         self.pool.submit(self._build_index)
+
+    def restart_index(self) -> None:
+        """Stop the index (and a build in progress) and start again with the current settings."""
+        old, building = self.index, self._building
+        self.index = self._building = None
+        if building is not None:
+            building.cancel()
+        if old is not None:
+            try:
+                old.stop()
+            except Exception:
+                log.exception("stopping the index failed")
+        self.start_index()
 
     def _make_retriever(self, index: Any) -> None:
         try:
@@ -291,7 +304,8 @@ class SlmServer(LanguageServer):
                 getattr(stats, "symbols", 0),
             )
         except IndexCancelled:
-            log.info("indexing stopped: the server is shutting down")
+            log.info("indexing stopped (shutting down, or settings changed)")
+            self.call_threadsafe(progress.index_progress, self, "end", 0, 0)
         except Exception as exc:
             log.exception("indexing failed")
             self._make_retriever(None)

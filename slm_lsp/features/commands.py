@@ -26,6 +26,13 @@ def status(ls: SlmServer) -> dict[str, Any]:
         "cache_hits": ls.completion.cache.hits,
         "cache_misses": ls.completion.cache.misses,
         "indexed": ls.index is not None,
+        "model_starts": ls.model_starts,
+        "index_starts": ls.index_starts,
+        "settings": ls.settings.to_dict(),
+        # the live parts read the settings in force (nothing kept an older copy)
+        "live_settings_current": ls.completion.settings is ls.settings
+        and (ls.retriever is None or ls.retriever.settings is ls.settings.context)
+        and (ls.security is None or ls.security.settings is ls.settings.security),
     }
 
 

@@ -39,6 +39,13 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(args).security
     except ImportError:  # pragma: no cover - used without the main CLI
         pass
+    if getattr(args, "language", None):
+        from slm_lsp import languages
+        from slm_lsp.commandline import CliError
+
+        if languages.get(args.language) is None:
+            known = ", ".join(spec.name for spec in languages.LANGUAGES)
+            raise CliError(f"unknown language {args.language!r}; known: {known}")
     engine = SecurityEngine(settings)
     disabled = {r.upper() for r in engine.settings.disabled_rules}
     rules = [

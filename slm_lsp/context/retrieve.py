@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING
 from slm_lsp import languages
 from slm_lsp.config import ContextSettings
 from slm_lsp.context.ring import ChunkRing, jaccard, token_set
-from slm_lsp.workspace.secrets import is_secret_path, redact
 from slm_lsp.generation import Snippet
 from slm_lsp.workspace.document import ParsedDocument
+from slm_lsp.workspace.secrets import is_secret_path, redact
 from slm_lsp.workspace.symbols import CLASS_LIKE, Symbol, extract, extract_imports
 
 if TYPE_CHECKING:  # pragma: no cover

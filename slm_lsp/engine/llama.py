@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from slm_lsp.config import ModelSettings
-from slm_lsp.generation import EngineError, Generation, GenerationParams, ModelInfo, Prompt
 from slm_lsp.engine.healing import VocabPieces
+from slm_lsp.generation import EngineError, Generation, GenerationParams, ModelInfo, Prompt
 from slm_lsp.prompt.templates import TEMPLATE_KEY, detect_family, families, get_family
 
 log = logging.getLogger(__name__)

@@ -318,8 +318,8 @@ def _progress(label: str, total: int) -> tuple[Any, Any]:
 def _model_review(
     report: Report, settings: Settings, rules: dict[str, Any], progress: bool
 ) -> None:
-    from slm_lsp.generation import EngineError
     from slm_lsp.engine.loader import load_engine
+    from slm_lsp.generation import EngineError
     from slm_lsp.review.explain import ModelReviewer
 
     rs = settings.review

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from slm_lsp import languages
 from slm_lsp.config import IndexSettings
-from slm_lsp.workspace.secrets import is_secret_path
 from slm_lsp.processes import worker_context
 from slm_lsp.workspace import cache as cache_mod
 from slm_lsp.workspace.crawl import Crawler, FileInfo
@@ -39,6 +38,7 @@ from slm_lsp.workspace.parse import (
     sniff,
     unpack_symbols,
 )
+from slm_lsp.workspace.secrets import is_secret_path
 from slm_lsp.workspace.symbols import Symbol, SymbolRecord
 
 log = logging.getLogger(__name__)

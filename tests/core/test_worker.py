@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from slm_lsp.generation import EngineError
 from slm_lsp.engine.worker import EngineWorker
+from slm_lsp.generation import EngineError
 
 
 class FakeEngine:

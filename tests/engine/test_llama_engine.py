@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from slm_lsp.config import ModelSettings
-from slm_lsp.generation import EngineError, GenerationParams
 from slm_lsp.engine.llama import LlamaEngine
+from slm_lsp.generation import EngineError, GenerationParams
 from slm_lsp.prompt.templates import build_prompt
 
 BOS, EOS, HOLE, BEGIN, END = 32013, 32014, 32015, 32016, 32017

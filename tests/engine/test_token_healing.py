@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from slm_lsp.config import ModelSettings
-from slm_lsp.generation import GenerationParams, Part, Prompt
 from slm_lsp.engine.healing import VocabPieces
 from slm_lsp.engine.llama import LlamaEngine
+from slm_lsp.generation import GenerationParams, Part, Prompt
 from slm_lsp.prompt.templates import build_prompt
 
 from .test_llama_engine import BEGIN, EOS

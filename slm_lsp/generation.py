@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 StopReason = Literal["eos", "length", "stop", "cancelled", "error"]
 
@@ -157,9 +157,20 @@ class ModelInfo:
 
 
 class Engine(Protocol):
-    """A loaded model that generates text. Not thread-safe: one worker thread calls it."""
+    """A loaded model that generates text. Not thread-safe: one worker thread calls it.
+
+    Everything a caller uses is declared here; both backends (``engine.llama.LlamaEngine``,
+    ``engine.openai.OpenAIEngine``) provide all of it, and ``tests/engine_conformance`` runs the same
+    checks against each.
+    """
 
     info: ModelInfo
+    #: The prompt template family in use, a ``prompt.templates.Family`` (typed loosely here: this
+    #: module sits below ``prompt/``). Callers build prompts with it.
+    family: Any
+    #: The token ids ``prompt`` is sent as, where the backend tokenizes in process; None where the
+    #: server tokenizes (count with ``count_tokens(prompt.render())`` then).
+    prompt_tokens: Callable[[Prompt], list[int]] | None
 
     def generate(
         self,

@@ -103,6 +103,9 @@ class _HTTPStatusError(Exception):
 class OpenAIEngine:
     """An Engine whose model runs on a remote OpenAI-compatible server. One worker thread calls ``generate``."""
 
+    #: The server tokenizes: no token ids for a prompt (``Engine.prompt_tokens``).
+    prompt_tokens: Callable[[Prompt], list[int]] | None = None
+
     def __init__(
         self, settings: ModelSettings, family: str, *, transport: httpx.BaseTransport | None = None
     ) -> None:
@@ -177,9 +180,10 @@ class OpenAIEngine:
         prompt: Prompt,
         params: GenerationParams,
         cancel: threading.Event,
-        on_text: Callable[[str], None] | None = None,
+        on_text: Callable[[str], bool | None] | None = None,
     ) -> Generation:
-        """Stream a completion of ``prompt`` from the server; stop at the end, ``max_tokens``, a stop string or ``cancel``."""
+        """Stream a completion of ``prompt`` from the server; stop at the end, ``max_tokens``, a stop
+        string, ``cancel``, or when ``on_text`` returns True (``stop_reason="stop"``, the stream is closed)."""
         if self._closed:
             raise EngineError("the remote model engine is closed")
         if cancel.is_set():
@@ -412,7 +416,7 @@ class OpenAIEngine:
         prompt: Prompt,
         params: GenerationParams,
         cancel: threading.Event,
-        on_text: Callable[[str], None] | None,
+        on_text: Callable[[str], bool | None] | None,
         *,
         native: bool,
     ) -> Generation:
@@ -451,10 +455,10 @@ class OpenAIEngine:
                 if piece:
                     if first_at is None:
                         first_at = time.perf_counter()
-                    if out.add(piece):
-                        finish = (
-                            "stop_text"  # cut here: close the stream so that the server stops too
-                        )
+                    if out.add(piece) or out.caller_done:
+                        # a stop string, or on_text returned True (the caller has what it needs):
+                        # close the stream here so that the server stops too
+                        finish = "stop_text"
                         break
                 if reason:
                     finish = reason
@@ -743,11 +747,12 @@ def _stop_reason(finish: str | None) -> StopReason:
 class _TextSink:
     """Collects streamed text, cuts it at the first stop string, and passes on only text that cannot be the start of one."""
 
-    def __init__(self, stops: list[str], on_text: Callable[[str], None] | None) -> None:
+    def __init__(self, stops: list[str], on_text: Callable[[str], bool | None] | None) -> None:
         self.stops = stops
         self.on_text = on_text
         self.text = ""
         self.sent = 0
+        self.caller_done = False  #: on_text returned True: it is not called again
 
     def add(self, piece: str) -> bool:
         """Add a piece; True when a stop string was found (the text is cut before it)."""
@@ -780,8 +785,8 @@ class _TextSink:
         if upto > self.sent:
             chunk = self.text[self.sent : upto]
             self.sent = upto
-            if self.on_text is not None:
-                self.on_text(chunk)
+            if self.on_text is not None and not self.caller_done:
+                self.caller_done = bool(self.on_text(chunk))
 
 
 # ---------------------------------------------------------------------- small helpers

@@ -194,7 +194,7 @@ step("quickfix", {
 })
 
 -- 3. :SlmReview fills the quickfix list (the review runs in the background; wait for the list).
-if env.SLM_TEST_REVIEW == "1" then
+do
   vim.fn.setqflist({}, "r")
   vim.cmd("SlmReview " .. ws)
   vim.wait(timeout, function()

@@ -71,11 +71,15 @@ def test_unreadable_binary_and_huge_files_are_reported_as_skipped(
             "security.max_file_bytes=1000",
             "blob.py",
             "huge.py",
-            "pipe.py",
         ],
         tmp_path,
     )
-    assert clean.code == 0 and len(clean.json()["files_skipped"]) == 3
+    assert clean.code == 0 and len(clean.json()["files_skipped"]) == 2
+    # named on the command line, a FIFO is a usage error (reading it would block), not a skip
+    named = review_inproc(["--jobs", "1", "pipe.py"], tmp_path)
+    assert (
+        named.code == 2 and named.err == "slm-lsp: error: pipe.py is a FIFO, not a file or folder\n"
+    )
     text = review_inproc(["--jobs", "1", "--set", "security.max_file_bytes=1000", "."], tmp_path)
     assert "Skipped files" in text.out and "pipe.py: not a regular file" in text.out
 

@@ -13,30 +13,46 @@ from slm_lsp.security import SecurityEngine
 def test_non_parsing_code_still_checked(engine: SecurityEngine) -> None:
     src = "def broken(:\n    os.system(cmd)\nclass\n"
     findings = engine.check(src, "a.py")
-    assert "PY-B605" not in {f.rule_id for f in findings} or True  # alias unknown without import
+    # the call is found although the file does not parse (bandit, too, names os.system without its import)
+    assert ("PY-B605", 1) in {(f.rule_id, f.start_line) for f in findings}
     src2 = "import os\ndef broken(:\n    pass\neval(x)\n"
     assert "PY-B307" in {f.rule_id for f in engine.check(src2, "a.py")}
-    for lang, text in {
-        "javascript": "function (( { eval(x)",
-        "go": "package x\nfunc {{ md5.Sum(",
-        "c": "int main( { gets(b)",
-        "java": "class { void f( { new Random(",
-    }.items():
-        assert isinstance(engine.check(text, language=lang), list)
+    for lang, text, expected in (
+        ("javascript", "function (( { eval(x)", []),  # inside the broken header: no call node
+        ("go", "package x\nfunc {{ md5.Sum(", []),
+        ("c", "int main( { gets(b)", []),
+        ("java", "class { void f( { new Random(", []),
+        ("javascript", "if (x {\n}\neval(y);\n", [("JS-S001", 2)]),
+        (
+            "go",
+            'package x\nimport "crypto/md5"\nfunc {{\n}\nfunc g() { md5.Sum(b) }\n',
+            [("GO-S004", 4)],
+        ),
+        ("c", "int main( {\n}\nint g() { gets(b); }\n", [("C-S001", 2)]),
+        (
+            "java",
+            "import java.util.Random;\nclass { void f( { }\nclass B { void g() { new Random(); } }\n",
+            [("JAVA-S006", 2)],
+        ),
+    ):
+        found = [(f.rule_id, f.start_line) for f in engine.check(text, language=lang)]
+        assert found == expected, (lang, text)
 
 
 def test_garbage_inputs(engine: SecurityEngine) -> None:
-    for text in (
-        "",
-        "\n\n",
-        "\ufeffeval(x)\n",
-        "\ud800eval(x)",
-        "x" * 10000,
-        "(" * 5000,
-        "'''" * 333,
-        "\r\neval(x)\r\n",
+    for text, expected in (
+        ("", []),
+        ("\n\n", []),
+        ("\ufeffeval(x)\n", [("PY-B307", 0)]),
+        ("\ud800eval(x)", [("PY-B307", 0)]),
+        ("x" * 10000, []),
+        ("(" * 5000, []),
+        ("'''" * 333, []),
+        ("\r\neval(x)\r\n", [("PY-B307", 1)]),
     ):
-        assert isinstance(engine.check(text, "a.py"), list)
+        assert [(f.rule_id, f.start_line) for f in engine.check(text, "a.py")] == expected, text[
+            :20
+        ]
     assert engine.check("eval(x)", "a.unknown") == []
     assert engine.check("eval(x)", "", language="no-such-language") == []
     assert engine.check(None, "a.py") == []  # type: ignore[arg-type]
@@ -67,15 +83,18 @@ def test_check_file_skip_reasons(tmp_path) -> None:
 
 def test_huge_file_bounded_time() -> None:
     e = SecurityEngine(SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=300))
-    text = (
-        "import subprocess\n"
-        + "subprocess.call(cmd + x, shell=True); eval(y); password = 'x'\n" * 40000
-    )
+    line = "subprocess.call(cmd + x, shell=True); eval(y); password = 'x'\n"
+    text = "import subprocess\n" + line * 40000
     t = time.perf_counter()
     findings = e.check(text, "a.py")
     elapsed = time.perf_counter() - t
-    assert isinstance(findings, list)
     assert elapsed < 10, elapsed
+    # what the budget let it find (nothing, where parsing alone ran past it) is real: the rules that
+    # one such line triggers, on lines of the file
+    one_line = {f.rule_id for f in SecurityEngine().check("import subprocess\n" + line, "a.py")}
+    assert len(one_line) >= 3, one_line
+    assert {f.rule_id for f in findings} <= one_line
+    assert all(0 <= f.start_line <= 40000 for f in findings)
 
 
 def test_engine_pickles_and_runs_in_processes() -> None:

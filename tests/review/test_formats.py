@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.review.conftest import REPO_ROOT, SAMPLE, SAMPLE_EXPECTED, pairs, write
+from tests.review.conftest import SAMPLE, SAMPLE_EXPECTED, pairs, write
 
 #: The public OASIS SARIF 2.1.0 schema (sarif-schema-2.1.0.json), kept with the tests.
 SARIF_SCHEMA = Path(__file__).resolve().parent / "fixtures" / "sarif-schema-2.1.0.json"

@@ -115,7 +115,7 @@ def check_model_file(path: str | os.PathLike[str]) -> Path:
 
 
 class LlamaEngine:
-    """A GGUF model loaded in this process (implements ``engine.base.Engine``)."""
+    """A GGUF model loaded in this process (implements ``slm_lsp.generation.Engine``)."""
 
     def __init__(self, path: str | os.PathLike[str], settings: ModelSettings | None = None) -> None:
         settings = settings or ModelSettings()

@@ -6,15 +6,11 @@ import fnmatch
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from slm_lsp import languages
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,17 +56,23 @@ def test_index_command_says_the_queries_are_missing(tmp_path: Path) -> None:
     assert "no tree-sitter queries" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_package_data_covers_every_query_file() -> None:
-    """Every .scm under grammars/ matches the package-data patterns of ``slm_lsp.grammars``."""
-    conf = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = conf["tool"]["setuptools"]["package-data"]["slm_lsp.grammars"]
-    files = [
-        p.relative_to(ROOT / "grammars").as_posix() for p in (ROOT / "grammars").rglob("*.scm")
-    ]
-    assert files
-    missed = [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)]
-    assert not missed, missed
-    assert "slm_lsp.grammars" in (ROOT / "setup.py").read_text(encoding="utf-8")
+def test_the_build_ships_every_query_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """setup.py maps grammars/ onto slm_lsp.grammars and lists every folder of .scm files."""
+    import runpy
+
+    import setuptools
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(setuptools, "setup", lambda **kw: seen.update(kw))
+    runpy.run_path(str(ROOT / "setup.py"))
+    assert seen["package_dir"] == {"slm_lsp.grammars": "grammars"}
+    files = list((ROOT / "grammars").rglob("*.scm"))
+    assert len(files) >= 36
+    for f in files:
+        folder = f.parent.relative_to(ROOT / "grammars").parts
+        package = ".".join(("slm_lsp", "grammars", *folder))
+        assert package in seen["packages"], f
+        assert any(fnmatch.fnmatch(f.name, pat) for pat in seen["package_data"][package]), f
 
 
 def test_every_language_has_its_query_folder() -> None:

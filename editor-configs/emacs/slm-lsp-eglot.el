@@ -30,7 +30,7 @@
 (defun slm-lsp-eglot--contact (_interactive)
   "The server command, or a clear error when the executable is missing."
   (unless (executable-find (car slm-lsp-command))
-    (user-error "slm-lsp: `%s' was not found on PATH; install it with `pip install slm-lsp' or set `slm-lsp-command'"
+    (user-error "slm-lsp: `%s' was not found on PATH; install it from a slm-lsp checkout with `pip install .' (or `pipx install .') or set `slm-lsp-command'"
                 (car slm-lsp-command)))
   (append slm-lsp-command (list :initializationOptions (list :slm slm-lsp-settings))))
 

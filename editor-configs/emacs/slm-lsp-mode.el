@@ -31,7 +31,7 @@
 (defun slm-lsp-mode--command ()
   "The server command, or a clear error when the executable is missing."
   (unless (executable-find (car slm-lsp-command))
-    (lsp-warn "slm-lsp: `%s' was not found on PATH; install it with `pip install slm-lsp' or set `slm-lsp-command'"
+    (lsp-warn "slm-lsp: `%s' was not found on PATH; install it from a slm-lsp checkout with `pip install .' (or `pipx install .') or set `slm-lsp-command'"
               (car slm-lsp-command)))
   slm-lsp-command)
 

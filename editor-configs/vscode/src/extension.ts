@@ -106,7 +106,7 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     status.state = 'stopped';
     renderStatus();
     const choice = await vscode.window.showErrorMessage(
-      `slm-lsp: the server executable "${cmd[0] ?? ''}" was not found. Install it with \`pip install slm-lsp\`, or set "slm-lsp.server.command" to its full path.`,
+      `slm-lsp: the server executable "${cmd[0] ?? ''}" was not found. Install it from a slm-lsp checkout with \`pip install .\` (or \`pipx install .\`), or set "slm-lsp.server.command" to its full path.`,
       'Open Settings',
     );
     if (choice === 'Open Settings') {

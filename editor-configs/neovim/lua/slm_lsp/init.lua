@@ -75,8 +75,8 @@ function M.check_executable()
   if not missing_reported then
     missing_reported = true
     notify(
-      ("slm-lsp: the server executable %q was not found on PATH. Install it with `pip install slm-lsp` "
-        .. "(or `pipx install slm-lsp`), or set `cmd` in require('slm_lsp').setup{}. Completions are off."):format(exe),
+      ("slm-lsp: the server executable %q was not found on PATH. Install it from a slm-lsp checkout with `pip install .` "
+        .. "(or `pipx install .`), or set `cmd` in require('slm_lsp').setup{}. Completions are off."):format(exe),
       vim.log.levels.ERROR
     )
   end

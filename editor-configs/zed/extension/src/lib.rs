@@ -15,7 +15,7 @@ impl zed::Extension for SlmLsp {
             .as_ref()
             .and_then(|b| b.path.clone())
             .or_else(|| worktree.which("slm-lsp"))
-            .ok_or_else(|| "slm-lsp: the `slm-lsp` executable was not found on PATH; install it with `pip install slm-lsp` or set lsp.slm-lsp.binary.path".to_string())?;
+            .ok_or_else(|| "slm-lsp: the `slm-lsp` executable was not found on PATH; install it from a slm-lsp checkout with `pip install .` (or `pipx install .`) or set lsp.slm-lsp.binary.path".to_string())?;
         let args = binary.and_then(|b| b.arguments).unwrap_or_else(|| vec!["serve".into()]);
         Ok(zed::Command { command: path, args, env: worktree.shell_env() })
     }

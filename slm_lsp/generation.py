@@ -165,12 +165,18 @@ class Engine(Protocol):
     """
 
     info: ModelInfo
-    #: The prompt template family in use, a ``prompt.templates.Family`` (typed loosely here: this
-    #: module sits below ``prompt/``). Callers build prompts with it.
-    family: Any
-    #: The token ids ``prompt`` is sent as, where the backend tokenizes in process; None where the
-    #: server tokenizes (count with ``count_tokens(prompt.render())`` then).
-    prompt_tokens: Callable[[Prompt], list[int]] | None
+
+    @property
+    def family(self) -> Any:
+        """The prompt template family in use, a ``prompt.templates.Family`` (typed loosely here:
+        this module sits below ``prompt/``). Callers build prompts with it."""
+        ...
+
+    @property
+    def prompt_tokens(self) -> Callable[[Prompt], list[int]] | None:
+        """The token ids a prompt is sent as, where the backend tokenizes in process; None where the
+        server tokenizes (count with ``count_tokens(prompt.render())`` then)."""
+        ...
 
     def generate(
         self,

@@ -261,6 +261,7 @@ def review(
         changed_since=changed_since,
         jobs=jobs,
         uncovered=collection.uncovered,
+        excluded=collection.excluded,
     )
     for res in results:
         if res.skip is not None:

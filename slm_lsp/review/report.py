@@ -65,6 +65,8 @@ class Report:
     bytes_scanned: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     uncovered: dict[str, int] = field(default_factory=dict)
+    #: files of a checked language left out by ``review.exclude``
+    excluded: int = 0
     baselined: int = 0
     outside_changes: int = 0
     seconds: float = 0.0
@@ -161,6 +163,7 @@ def to_json(report: Report, rule_titles: dict[str, str]) -> dict[str, Any]:
             "files_scanned": report.files_scanned,
             "bytes_scanned": report.bytes_scanned,
             "files_skipped": len(report.skipped),
+            "files_excluded": report.excluded,
             "seconds": round(report.seconds, 3),
         },
         "findings": findings,

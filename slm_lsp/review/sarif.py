@@ -159,6 +159,7 @@ def to_sarif(report: Report, rules: list[Rule]) -> dict[str, Any]:
         "properties": {
             "filesScanned": report.files_scanned,
             "filesSkipped": len(report.skipped),
+            "filesExcluded": report.excluded,
             "baselined": report.baselined,
         },
     }

@@ -112,7 +112,8 @@ def render_text(
     failing = len(report.failing())
     console.print(
         f"{len(report.items)} findings ({counts['high']} high, {counts['medium']} medium, {counts['low']} low) in "
-        f"{report.files_scanned} files scanned, {len(report.skipped)} skipped, {report.seconds:.2f} s"
+        f"{report.files_scanned} files scanned, {len(report.skipped)} skipped, "
+        f"{report.excluded} excluded by review.exclude, {report.seconds:.2f} s"
         + (f"; not shown: {', '.join(extra)}" if extra else "")
     )
     if report.fail_on != "never":

@@ -58,7 +58,9 @@ def _bindings(ctx: FileContext) -> dict[tuple[int, str], list[tuple[int, str | N
     return ctx.facts.setdefault("bind", {})
 
 
-def bind(ctx: FileContext, at: Node, name: str, target: str | None, scope: Node | None = None) -> None:
+def bind(
+    ctx: FileContext, at: Node, name: str, target: str | None, scope: Node | None = None
+) -> None:
     """Record that ``name`` is bound at ``at`` (in ``scope``, by default the scope around ``at``)."""
     scope = scope if scope is not None else scope_of(at)
     if scope is None or not name:

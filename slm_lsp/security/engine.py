@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 
 from slm_lsp import languages
 from slm_lsp.config import SecuritySettings
+from slm_lsp.security import taint
 from slm_lsp.security.core import BudgetExceeded, FileContext, Pattern, RawFinding, RuleSet
-from slm_lsp.security.model import Edit, Finding, Fix, Rule, level_rank
+from slm_lsp.security.model import Edit, Finding, Fix, FlowStep, Rule, level_rank
 from slm_lsp.security.suppress import Suppressions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -263,6 +264,8 @@ class SecurityEngine:
                         pat.handler(ctx, caps)
                     if n & 255 == 255:
                         ctx.check_time()
+            if st_taint(st):
+                taint.analyse(ctx)
         except BudgetExceeded:
             log.info(
                 "security check of %s stopped at its time budget (%d ms)",
@@ -321,6 +324,17 @@ class SecurityEngine:
             cwe=rule.cwe,
             fix=raw.fix,
             alternatives=raw.alternatives,
+            flow=tuple(
+                FlowStep(
+                    kind,
+                    a[0],
+                    ctx.char_col(a[0], a[1]),
+                    b[0],
+                    ctx.char_col(b[0], b[1]),
+                    note,
+                )
+                for kind, a, b, note in raw.flow
+            ),
         )
 
 
@@ -332,6 +346,11 @@ _STOP = frozenset(
     "with_statement match_statement function_declaration method_declaration class_declaration class_body declaration_list "
     "function_item impl_item body_statement method class do_block".split()
 )
+
+
+def st_taint(settings: SecuritySettings) -> bool:
+    """Whether the data-flow analysis runs (``security.data_flow``, on unless a setting says otherwise)."""
+    return bool(getattr(settings, "data_flow", True))
 
 
 def _statement_lines(ctx: FileContext, raw: RawFinding) -> tuple[int, int]:

@@ -155,9 +155,7 @@ class FileContext:
         """Report a data-flow finding at the sink ``node`` with the path that reaches it."""
         sp, ep = node.start_point, node.end_point
         self.findings.append(
-            RawFinding(
-                rule_id, (sp[0], sp[1]), (ep[0], ep[1]), message, None, None, None, (), flow
-            )
+            RawFinding(rule_id, (sp[0], sp[1]), (ep[0], ep[1]), message, None, None, None, (), flow)
         )
 
     def report_at(

@@ -23,12 +23,13 @@ as nodes are visited; deep nesting is bounded by ``MAX_DEPTH``.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import tomllib
 
 from slm_lsp.security.core import FileContext
 from slm_lsp.security.model import Rule
@@ -70,7 +71,9 @@ class Sink:
     unless: re.Pattern[str] | None = None  #: the call's text must not match (e.g. ``SafeLoader``)
     list_first: bool = False  #: a list argument counts by its first element (the program run)
     receiver: bool = False  #: the receiver is the sink (``s.html_safe``)
-    file_unless: re.Pattern[str] | None = None  #: the file's text must not match (a hardened parser)
+    file_unless: re.Pattern[str] | None = (
+        None  #: the file's text must not match (a hardened parser)
+    )
     label: str = ""
 
 
@@ -197,7 +200,9 @@ def table(language: str) -> Table | None:
 
 def languages() -> list[str]:
     """Languages with a taint table (dialects included)."""
-    out = [p.stem for p in sorted(TABLES_DIR.glob("*.toml")) if "." not in p.stem and p.stem != "cwe"]
+    out = [
+        p.stem for p in sorted(TABLES_DIR.glob("*.toml")) if "." not in p.stem and p.stem != "cwe"
+    ]
     out += [d for d, b in DIALECTS.items() if b in out]
     return out
 
@@ -242,14 +247,17 @@ def rules() -> list[Rule]:
 
 # ====================================================================== analysis
 #: Node types of argument lists (for calls whose list has no field name).
-_ARG_LISTS = ("arguments", "argument_list", "token_tree")
+_ARG_LISTS = ("arguments", "argument_list")
 #: Keyword and hash arguments: options of a call, never the text a sink runs.
 _OPTIONS = ("keyword_argument", "pair", "hash", "named_argument")
 
 
 def _unref(node: Node) -> Node:
     """``&x`` / ``&mut x`` → ``x`` (an out-argument)."""
-    if node.type in ("pointer_expression", "reference_expression", "unary_expression") and node.named_child_count:
+    if (
+        node.type in ("pointer_expression", "reference_expression", "unary_expression")
+        and node.named_child_count
+    ):
         return node.named_children[-1]
     return node
 
@@ -333,6 +341,32 @@ class _Analysis:
         fn = node.child_by_field_name(spec.get("callee", ["function"])[0])
         if fn is not None and fn.type in self.t.members:
             return fn.named_children[0] if fn.named_child_count else None
+        return None
+
+    def macro_taint(self, node: Node, env: dict[str, Trace], depth: int) -> Trace | None:
+        """A macro's token tree (``format!("{}", html_escape::encode_text(&x))``) is not parsed
+        into calls: split it at top-level commas and skip the parts that call a sanitiser."""
+        tree = next((c for c in node.named_children if c.type == "token_tree"), None)
+        if tree is None:
+            return None
+        segment: list[Node] = []
+        for c in [*tree.children, None]:
+            if c is None or c.type == ",":
+                text = _norm("".join(_txt(n) for n in segment))
+                head = text.split("(", 1)[0]
+                clean = (
+                    "(" in text
+                    and self.t.sanitizers is not None
+                    and self.t.sanitizers.fullmatch(head) is not None
+                )
+                if not clean:
+                    for n in segment:
+                        hit = self.taint(n, env, depth + 1)
+                        if hit is not None:
+                            return hit
+                segment = []
+            elif c.type not in ("(", ")", "[", "]", "{", "}"):
+                segment.append(c)
         return None
 
     def args(self, node: Node) -> list[Node]:
@@ -420,6 +454,10 @@ class _Analysis:
                 return None
         for a in args:
             hit = self.taint(a, env, depth + 1)
+            if hit is not None:
+                return _extend(hit, _step("step", node, _short(_txt(node))))
+        if not args:
+            hit = self.macro_taint(node, env, depth)
             if hit is not None:
                 return _extend(hit, _step("step", node, _short(_txt(node))))
         recv = self.receiver(node)
@@ -517,7 +555,9 @@ class _Analysis:
                 if text and rx.search(text):
                     for p in self.params(fn):
                         if _txt(p) not in ("request", "req", "res", "response"):
-                            env[self.key(p)] = (_step("source", p, f"{label}: parameter {_txt(p)}"),)
+                            env[self.key(p)] = (
+                                _step("source", p, f"{label}: parameter {_txt(p)}"),
+                            )
                     break
         if t.param_sources:
             pl = fn.child_by_field_name(t.syntax.get("params", "parameters"))
@@ -636,7 +676,11 @@ class _Analysis:
             for tgt in targets:
                 env[self.key(tgt)] = _extend(hit, step)
                 base = tgt
-                while base.type in self.t.members and base.named_child_count and spec.get("container", True):
+                while (
+                    base.type in self.t.members
+                    and base.named_child_count
+                    and spec.get("container", True)
+                ):
                     base = base.named_children[0]  # ``a[k] = t`` / ``a.b = t`` taints ``a``
                     if base.type in self.t.names:
                         env.setdefault(self.key(base), _extend(hit, step))
@@ -709,7 +753,11 @@ class _Analysis:
             for a in chosen:
                 if a.type in _OPTIONS:
                     continue  # ``where(id: x)``, ``run(cmd, shell=True)``: options, not the sink's text
-                if s.list_first and a.type in ("list", "array", "array_creation_expression") and a.named_child_count:
+                if (
+                    s.list_first
+                    and a.type in ("list", "array", "array_creation_expression")
+                    and a.named_child_count
+                ):
                     a = a.named_children[0]
                 hit = self.taint(a, env)
                 if hit is not None:
@@ -725,7 +773,9 @@ class _Analysis:
                         self.emit(s, node, hit)
                         return
 
-    def guard(self, node: Node, env: dict[str, Trace], restore: dict[int, list[tuple[str, Trace]]]) -> None:
+    def guard(
+        self, node: Node, env: dict[str, Trace], restore: dict[int, list[tuple[str, Trace]]]
+    ) -> None:
         """``if not allowed(x): return`` cleans ``x`` after the ``if``; ``if x in ALLOWED:`` inside it."""
         t = self.t
         if t.guards is None:
@@ -741,13 +791,29 @@ class _Analysis:
         names = [k for k in env if re.search(r"(?<![\w$])" + re.escape(k) + r"(?![\w])", ctext)]
         if not names:
             return
-        negative = bool(re.search(r"(^|[\s(])(not\s|!)|unless", ctext)) or _txt(node).startswith("unless")
-        stmts = [c for c in body.named_children if c.type != "comment"] if body.named_child_count else [body]
+        negative = bool(re.search(r"(^|[\s(])(not\s|!)|unless", ctext)) or _txt(node).startswith(
+            "unless"
+        )
+        stmts = (
+            [c for c in body.named_children if c.type != "comment"]
+            if body.named_child_count
+            else [body]
+        )
         exits = bool(stmts) and (
             stmts[-1].type in t.exits
             or any(
                 _txt(stmts[-1]).lstrip().startswith(w)
-                for w in ("abort", "exit", "die", "http.Error", "halt", "raise", "throw", "return", "redirect")
+                for w in (
+                    "abort",
+                    "exit",
+                    "die",
+                    "http.Error",
+                    "halt",
+                    "raise",
+                    "throw",
+                    "return",
+                    "redirect",
+                )
             )
         )
         if negative and exits:

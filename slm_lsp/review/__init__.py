@@ -267,6 +267,8 @@ def review(
         if res.skip is not None:
             skipped.append((res.rel, res.skip))
             continue
+        if res.partial is not None:
+            skipped.append((res.rel, res.partial))  # checked in part: listed, findings kept
         report.files_scanned += 1
         report.bytes_scanned += res.size
         lines = res.lines or {}

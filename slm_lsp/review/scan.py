@@ -36,6 +36,8 @@ class FileResult:
     #: 0-based line number → the text of that line, for every line a finding starts on (and a few after)
     lines: dict[int, str] | None = None
     skip: str | None = None
+    #: why the findings may be incomplete (the file's time budget ran out), else None
+    partial: str | None = None
 
 
 def check_one(engine: SecurityEngine, target: Target) -> FileResult:
@@ -56,7 +58,7 @@ def check_one(engine: SecurityEngine, target: Target) -> FileResult:
     text = data.decode("utf-8", errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
-    findings = engine.check(text, target.rel, target.language)
+    findings, partial = engine.check_status(text, target.rel, target.language)
     lines: dict[int, str] = {}
     if findings:
         split = text.split("\n")
@@ -64,7 +66,7 @@ def check_one(engine: SecurityEngine, target: Target) -> FileResult:
             for n in range(f.start_line, min(f.end_line, f.start_line + MAX_CODE_LINES - 1) + 1):
                 if n < len(split):
                     lines[n] = split[n].rstrip("\r")
-    return FileResult(target.rel, len(data), tuple(findings), lines)
+    return FileResult(target.rel, len(data), tuple(findings), lines, partial=partial)
 
 
 # ------------------------------------------------------------------------ worker processes

@@ -63,7 +63,9 @@ class SecurityEngine:
         self._exclude = None
         # The last documents checked: diagnostics and the completion filter ask about the same
         # version of a document, from different threads.
-        self._recent: OrderedDict[tuple[str, str | None, int, int], list[Finding]] = OrderedDict()
+        self._recent: OrderedDict[
+            tuple[str, str | None, int, int], tuple[list[Finding], str | None]
+        ] = OrderedDict()
         self._recent_lock = threading.Lock()
 
     # ------------------------------------------------------------------ pickling
@@ -89,24 +91,30 @@ class SecurityEngine:
     # ------------------------------------------------------------------ checking
     def check(self, text: str, path: str = "", language: str | None = None) -> list[Finding]:
         """Findings in ``text``, sorted by (line, column, rule id); never raises on bad input."""
+        return self.check_status(text, path, language)[0]
+
+    def check_status(
+        self, text: str, path: str = "", language: str | None = None
+    ) -> tuple[list[Finding], str | None]:
+        """Findings, and why they may be incomplete (the time budget ran out), or None."""
         if not isinstance(text, str):
-            return []
+            return [], None
         key = (path, language, len(text), hash(text))
         with self._recent_lock:
             hit = self._recent.get(key)
             if hit is not None:
                 self._recent.move_to_end(key)
-                return list(hit)
+                return list(hit[0]), hit[1]
         try:
-            found = self._check(text, path, language)
+            found, status = self._check(text, path, language)
         except Exception:  # noqa: BLE001 - a checker bug must not take the server down
             log.exception("security check failed for %s", path or "<text>")
-            return []
+            return [], "checker error"
         with self._recent_lock:
-            self._recent[key] = found
+            self._recent[key] = (found, status)
             while len(self._recent) > RECENT_CHECKS:
                 self._recent.popitem(last=False)
-        return list(found)
+        return list(found), status
 
     def check_file(self, path: str) -> tuple[list[Finding], str | None]:
         """Read and check a file: (findings, None) or ([], why it was skipped)."""
@@ -218,24 +226,26 @@ class SecurityEngine:
             languages.parser(lang),
         )
 
-    def _check(self, text: str, path: str, language: str | None) -> list[Finding]:
+    def _check(
+        self, text: str, path: str, language: str | None
+    ) -> tuple[list[Finding], str | None]:
         st = self.settings
         if not st.enabled:
-            return []
+            return [], None
         if path and self.is_excluded(path):
-            return []
+            return [], None
         first_line = text[:256].split("\n", 1)[0] if not language else None
         lang = self._language_for(path, language, first_line)
         if lang is None:
-            return []
+            return [], None
         if "\0" in text[:BINARY_SAMPLE]:
-            return []
+            return [], None
         data = text.encode("utf-8", errors="replace")
         if len(data) > st.max_file_bytes:
-            return []
+            return [], None
         pack = self._pack(lang)
         if pack is None:
-            return []
+            return [], None
         start = time.perf_counter()
         deadline = start + st.time_budget_ms / 1000.0
         tree = _parse(pack.parser, data, deadline)
@@ -243,8 +253,9 @@ class SecurityEngine:
             log.info(
                 "parsing %s ran past the time budget (%d ms)", path or "<text>", st.time_budget_ms
             )
-            return []
+            return [], f"parsing ran past the time budget ({st.time_budget_ms} ms)"
         ctx = FileContext(text, data, tree, lang, path, deadline)
+        status = None
         try:
             for tc in pack.text_checks:
                 tc(ctx)
@@ -272,7 +283,10 @@ class SecurityEngine:
                 path or "<text>",
                 st.time_budget_ms,
             )
-        return self._finish(ctx, path, lang)
+            status = f"time budget ({st.time_budget_ms} ms) ran out: partial results"
+        if ctx.facts.get("query_truncated") and status is None:
+            status = f"time budget ({st.time_budget_ms} ms) ran out: partial results"
+        return self._finish(ctx, path, lang), status
 
     def _finish(self, ctx: FileContext, path: str, lang: str) -> list[Finding]:
         from slm_lsp.security.rules import all_rules
@@ -434,6 +448,7 @@ def _run_query(cursor: tree_sitter.QueryCursor, root: tree_sitter.Node, ctx: Fil
             ctx.check_time()
     except BudgetExceeded:
         log.info("query of %s stopped at its time budget", ctx.path or "<text>")
+        ctx.facts["query_truncated"] = True
     return out
 
 

@@ -74,9 +74,9 @@ def check_one(engine: SecurityEngine, target: Target) -> FileResult:
 _WORKER_ENGINE: SecurityEngine | None = None
 
 
-def _init_worker(settings: SecuritySettings) -> None:
+def _init_worker(settings: SecuritySettings, profile: str | None = None) -> None:
     global _WORKER_ENGINE
-    _WORKER_ENGINE = SecurityEngine(settings)
+    _WORKER_ENGINE = SecurityEngine(settings, profile)
 
 
 def _check_in_worker(target: Target) -> FileResult:
@@ -98,6 +98,7 @@ def check_all(
     jobs: int,
     on_done: Callable[[FileResult], None] | None = None,
     progress: AbstractContextManager[object] | None = None,
+    profile: str | None = None,
 ) -> list[FileResult]:
     """Check every target over ``jobs`` processes (1: in this process); results sorted by path.
 
@@ -108,13 +109,13 @@ def check_all(
     jobs = max(1, min(jobs, len(targets)))
     with ExitStack() as stack:
         if jobs == 1:
-            engine = SecurityEngine(settings)
+            engine = SecurityEngine(settings, profile)
             stream: Iterable[FileResult] = (check_one(engine, t) for t in targets)
         else:
             ordered = sorted(targets, key=lambda t: (-t.size, t.rel))
             chunk = max(1, min(MAX_CHUNK, len(ordered) // (jobs * 8)))
             pool = stack.enter_context(
-                worker_context().Pool(jobs, initializer=_init_worker, initargs=(settings,))
+                worker_context().Pool(jobs, initializer=_init_worker, initargs=(settings, profile))
             )
             stream = pool.imap_unordered(_check_in_worker, ordered, chunksize=chunk)
         if progress is not None:

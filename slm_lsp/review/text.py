@@ -37,6 +37,10 @@ def render_text(
                 f"  {f.start_line + 1}:{f.start_col + 1}  [{style}]{f.severity}[/] ({f.confidence} confidence)  [bold]{escape(f.rule_id)}[/] CWE-{f.cwe}  {escape(f.message)}"
             )
             console.print(f"    [dim]{f.start_line + 1:>5} |[/] {escape(item.code.strip())}")
+            for step in f.flow:
+                console.print(
+                    f"    [blue]{step.kind:>6}[/] line {step.line + 1}: {escape(step.note)}"
+                )
             if f.fix is not None:
                 console.print(f"    [green]fix:[/] {escape(f.fix.title)}")
                 for e in f.fix.edits:

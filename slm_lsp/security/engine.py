@@ -24,6 +24,7 @@ from slm_lsp.config import SecuritySettings
 from slm_lsp.security import taint
 from slm_lsp.security.core import BudgetExceeded, FileContext, Pattern, RawFinding, RuleSet
 from slm_lsp.security.model import Edit, Finding, Fix, FlowStep, Rule, level_rank
+from slm_lsp.security.profiles import DEFAULT_PROFILE, PROFILES, select
 from slm_lsp.security.suppress import Suppressions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,8 +58,15 @@ RECENT_CHECKS = 8
 class SecurityEngine:
     """Checks documents against the rules; settings decide what is reported."""
 
-    def __init__(self, settings: SecuritySettings | None = None) -> None:
+    def __init__(
+        self, settings: SecuritySettings | None = None, profile: str | None = None
+    ) -> None:
         self.settings = settings or SecuritySettings()
+        #: ``security`` or ``audit`` (see ``profiles``): the argument, else ``security.profile``
+        self.profile = profile or getattr(self.settings, "profile", None) or DEFAULT_PROFILE
+        if self.profile not in PROFILES:
+            log.warning("unknown security profile %r; using %s", self.profile, DEFAULT_PROFILE)
+            self.profile = DEFAULT_PROFILE
         self._packs: dict[str, _Pack | None] = {}
         self._exclude = None
         # The last documents checked: diagnostics and the completion filter ask about the same
@@ -70,10 +78,10 @@ class SecurityEngine:
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
-        return {"settings": self.settings}
+        return {"settings": self.settings, "profile": self.profile}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["settings"])  # type: ignore[misc]
+        self.__init__(state["settings"], state.get("profile"))  # type: ignore[misc]
 
     # ------------------------------------------------------------------ rules
     def rules(self) -> list[Rule]:
@@ -316,7 +324,8 @@ class SecurityEngine:
             if len(out) >= MAX_FINDINGS:
                 log.info("%s: stopped at %d findings", path or "<text>", MAX_FINDINGS)
                 break
-        return sorted(out.values(), key=lambda f: (f.start_line, f.start_col, f.rule_id))
+        found = sorted(out.values(), key=lambda f: (f.start_line, f.start_col, f.rule_id))
+        return select(found, self.profile)
 
     @staticmethod
     def _finding(

@@ -36,4 +36,4 @@ def expected_pairs(text: str) -> set[tuple[str, int]]:
 
 @pytest.fixture(scope="session")
 def engine() -> SecurityEngine:
-    return SecurityEngine()
+    return SecurityEngine(profile="audit")

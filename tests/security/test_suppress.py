@@ -72,7 +72,7 @@ def test_malformed_suppressions_never_crash(engine: SecurityEngine) -> None:
 
 def test_disabled_rules_by_our_id_and_bandit_id() -> None:
     src = "eval(a)\nexec(b)\nassert c\n"
-    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B307", "B102"]))
+    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B307", "B102"]), profile="audit")
     assert ids(e.check(src, "a.py")) == [("PY-B101", 2)]
 
 
@@ -93,4 +93,4 @@ def test_min_confidence() -> None:
     assert ids(SecurityEngine(SecuritySettings(min_confidence="high")).check(src, "a.py")) == [
         ("PY-B307", 1)
     ]
-    assert len(SecurityEngine().check(src, "a.py")) == 2
+    assert len(SecurityEngine(profile="audit").check(src, "a.py")) == 2

@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "ruby",
     "php",
     "misc",
+    "tables",
 )
 
 

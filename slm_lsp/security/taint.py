@@ -23,7 +23,6 @@ as nodes are visited; deep nesting is bounded by ``MAX_DEPTH``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -52,6 +51,13 @@ _BRANCHY = re.compile(
 )
 
 Step = tuple[str, tuple[int, int], tuple[int, int], str]
+
+
+@cache
+def _branchy(node_type: str) -> bool:
+    return _BRANCHY.search(node_type) is not None
+
+
 Trace = tuple[Step, ...]
 
 
@@ -95,6 +101,8 @@ class Table:
     guards: re.Pattern[str] | None = None
     examples: dict[int, tuple[str, str]] = field(default_factory=dict)
     frameworks: list[str] = field(default_factory=list)
+    #: bytes that any source needs in the file's text: a file without them is not analysed
+    triggers: re.Pattern[bytes] | None = None
 
     # syntax helpers, filled by ``_finish``
     functions: frozenset[str] = frozenset()
@@ -193,6 +201,10 @@ def table(language: str) -> Table | None:
             t.propagators.append((re.compile(p["callee"]), int(p.get("into", 0))))
         for cwe, ex in doc.get("examples", {}).items():
             t.examples[int(cwe)] = (ex["bad"], ex["good"])
+    trig = [
+        d["triggers"] for d in (first, *(_load_file(p) for p in files[1:])) if d.get("triggers")
+    ]
+    t.triggers = re.compile("|".join(f"(?:{x})" for x in trig).encode()) if trig else None
     t.sanitizers = _rx(sanit)
     t.guards = re.compile("|".join(f"(?:{g})" for g in guards)) if guards else None
     return _finish(t)
@@ -303,6 +315,7 @@ class _Analysis:
         self.helpers: dict[str, Node] = {}
         self.summaries: dict[tuple[int, bool], Trace | None] = {}
         self.in_progress: set[int] = set()
+        self.callees: dict[int, str] = {}
         self.qualname = None
         if ctx.language == "python":
             from slm_lsp.security.rules.pyutil import qualname
@@ -316,6 +329,12 @@ class _Analysis:
             self.ctx.check_time()
 
     def callee(self, node: Node) -> str:
+        hit = self.callees.get(node.id)
+        if hit is None:
+            hit = self.callees[node.id] = self._callee(node)
+        return hit
+
+    def _callee(self, node: Node) -> str:
         spec = self.t.calls[node.type]
         parts = []
         for f in spec.get("callee", ()):
@@ -446,16 +465,19 @@ class _Analysis:
         args = self.args(node)
         helper = self.helpers.get(name.rsplit(".", 1)[-1])
         if helper is not None:
-            src = self.summary(helper, False)
-            if src is not None:
-                return _extend(src, _step("step", node, f"returned by {_short(name, 40)}()"))
-            passes = self.summary(helper, True)
-            if passes is None:
-                return None
+            trig = self.t.triggers
+            if trig is None or trig.search(helper.text or b"") is not None:
+                src = self.summary(helper, False)
+                if src is not None:
+                    return _extend(src, _step("step", node, f"returned by {_short(name, 40)}()"))
         for a in args:
             hit = self.taint(a, env, depth + 1)
             if hit is not None:
+                if helper is not None and self.summary(helper, True) is None:
+                    return None  # the helper does not pass its parameters through
                 return _extend(hit, _step("step", node, _short(_txt(node))))
+        if helper is not None:
+            return None
         if not args:
             hit = self.macro_taint(node, env, depth)
             if hit is not None:
@@ -574,25 +596,67 @@ class _Analysis:
     # ------------------------------------------------------------------ statements
     def run(self) -> None:
         root = self.ctx.root
-        functions = [n for n in self._nodes(root) if n.type in self.t.functions]
+        self.index(root)
+        functions = self.owned.get(-1, {}).get("functions", [])
         for fn in functions:
             name = self.function_name(fn)
             if name:
                 self.helpers.setdefault(name, fn)
         nested_env: dict[int, dict[str, Trace]] = {}
         self.walk(root, {}, report=True, returns=None, nested=nested_env)
+        trig = self.t.triggers
+        sourcey = [
+            name.encode()
+            for name, fn in self.helpers.items()
+            if trig is None or trig.search(fn.text or b"") is not None
+        ]
+        helper_rx = (
+            re.compile(b"|".join(re.escape(n) + rb"\s*\(" for n in sourcey)) if sourcey else None
+        )
         for fn in functions:
             env = dict(nested_env.get(fn.id, {}))
             self.handler_taint(fn, env)
+            if not env and trig is not None:
+                text = fn.text or b""
+                if trig.search(text) is None and (
+                    helper_rx is None or helper_rx.search(text) is None
+                ):
+                    continue  # nothing can become tainted in this function
             self.walk(fn, env, report=True, returns=None, nested=nested_env)
 
-    def _nodes(self, root: Node) -> Iterator[Node]:
-        stack = [root]
-        while stack:
-            n = stack.pop()
+    def index(self, root: Node) -> None:
+        """One query finds every node the analysis acts on; each is filed under its innermost function
+        (``-1``: the file's top level) as events in the order a post-order walk would meet them."""
+        import tree_sitter
+
+        query = _event_query(self.ctx.language)
+        nodes: list[Node] = []
+        if query is not None:
+            for found in tree_sitter.QueryCursor(query).captures(root).values():
+                nodes.extend(found)
+        nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+        t = self.t
+        self.owned: dict[int, dict[str, Any]] = {}
+        all_functions: list[Node] = []
+        stack: list[Node] = []
+        for n in nodes:
             self.tick()
-            yield n
-            stack.extend(reversed(n.children))
+            while stack and stack[-1].end_byte <= n.start_byte:
+                stack.pop()
+            owner = stack[-1].id if stack else -1
+            slot = self.owned.setdefault(owner, {"events": []})
+            typ = n.type
+            if typ in t.functions:
+                all_functions.append(n)
+                slot["events"].append(((n.start_byte, 1, 0), "enter_fn", n))
+                stack.append(n)
+                continue
+            if typ in t.ifs:
+                slot["events"].append(((n.start_byte, 1, 0), "enter_if", n))
+            slot["events"].append(((n.end_byte, 0, -n.start_byte), "leave", n))
+        for slot in self.owned.values():
+            slot["events"].sort(key=lambda e: e[0])
+        self.owned.setdefault(-1, {"events": []})["functions"] = all_functions
 
     def walk(
         self,
@@ -603,57 +667,77 @@ class _Analysis:
         nested: dict[int, dict[str, Trace]] | None = None,
     ) -> None:
         t = self.t
-        body = fn.child_by_field_name("body") if fn.type in t.functions else fn
+        is_fn = fn.type in t.functions
+        body = fn.child_by_field_name("body") if is_fn else fn
         if body is None:
             return
-        if fn.type in t.functions and returns is not None and body.type not in ("block",):
-            # an expression body (``x => x + 1``, a lambda) is the return value
-            if body.named_child_count == 0 or body.type not in (
+        if (
+            is_fn
+            and returns is not None
+            and body.type
+            not in (
                 "statement_block",
                 "compound_statement",
                 "body_statement",
                 "block",
-            ):
-                hit = self.taint(body, env)
-                if hit is not None:
-                    returns.append(hit)
-        branch = 0
+            )
+        ):
+            # an expression body (``x => x + 1``, a lambda) is the return value
+            hit = self.taint(body, env)
+            if hit is not None:
+                returns.append(hit)
+        events = list(self.owned.get(fn.id if is_fn else -1, {}).get("events", ()))
         restore: dict[int, list[tuple[str, Trace]]] = {}
-        stack: list[tuple[Node, bool]] = [(body, False)]
-        while stack:
-            node, leaving = stack.pop()
-            typ = node.type
-            if leaving:
-                if _BRANCHY.search(typ):
-                    branch -= 1
-                if node.id in restore:
-                    for k, v in restore.pop(node.id):
-                        env[k] = v
-                if typ in t.assigns:
-                    self.assign(node, env, branch)
-                elif typ in t.calls:
-                    self.call_effects(node, env, report)
-                elif typ in t.returns and returns is not None:
-                    for c in node.named_children:
-                        hit = self.taint(c, env)
-                        if hit is not None:
-                            returns.append(hit)
-                            break
-                if report and typ in t.sink_types:
-                    self.node_sink(node, env)
-                continue
+        pending: list[
+            tuple[tuple[int, int, int], int]
+        ] = []  # (position, body id) of guard restores
+        for pos, kind, node in events:
             self.tick()
-            if typ in t.functions and node is not fn:
+            while pending and pending[0][0] <= pos:
+                _, bid = pending.pop(0)
+                for k, v in restore.pop(bid, ()):
+                    env[k] = v
+            if kind == "enter_fn":
                 if nested is not None:
                     nested[node.id] = dict(env)
                 continue
-            if typ in t.ifs:
-                self.guard(node, env, restore)
-            if _BRANCHY.search(typ):
-                branch += 1
-            stack.append((node, True))
-            for c in reversed(node.named_children):
-                stack.append((c, False))
+            if kind == "enter_if":
+                if node.start_byte < body.start_byte:
+                    continue
+                bid = self.guard(node, env, restore)
+                if bid is not None:
+                    b = next((c for c in node.children if c.id == bid), None)
+                    if b is not None:
+                        pending.append(((b.end_byte, 0, -b.start_byte + 1), bid))
+                        pending.sort()
+                continue
+            if node.start_byte < body.start_byte:
+                continue  # parameters, decorators
+            typ = node.type
+            if typ in t.assigns:
+                self.assign(node, env, self.branch_depth(node, fn))
+            elif typ in t.calls:
+                self.call_effects(node, env, report)
+            elif typ in t.returns and returns is not None:
+                for c in node.named_children:
+                    hit = self.taint(c, env)
+                    if hit is not None:
+                        returns.append(hit)
+                        break
+            if report and typ in t.sink_types:
+                self.node_sink(node, env)
+        for bid in list(restore):
+            for k, v in restore.pop(bid):
+                env[k] = v
+
+    def branch_depth(self, node: Node, fn: Node) -> int:
+        """1 when ``node`` sits inside a branch or loop of ``fn`` (a clean assignment then keeps taint)."""
+        cur = node.parent
+        while cur is not None and cur.id != fn.id:
+            if _branchy(cur.type):
+                return 1
+            cur = cur.parent
+        return 0
 
     def assign(self, node: Node, env: dict[str, Trace], branch: int) -> None:
         spec = self.t.assigns[node.type]
@@ -775,7 +859,7 @@ class _Analysis:
 
     def guard(
         self, node: Node, env: dict[str, Trace], restore: dict[int, list[tuple[str, Trace]]]
-    ) -> None:
+    ) -> int | None:
         """``if not allowed(x): return`` cleans ``x`` after the ``if``; ``if x in ALLOWED:`` inside it."""
         t = self.t
         if t.guards is None:
@@ -823,6 +907,8 @@ class _Analysis:
             restore[body.id] = [(k, env[k]) for k in names]
             for k in names:
                 env.pop(k, None)
+            return body.id
+        return None
 
     def emit(self, sink: Sink, node: Node, trace: Trace, name: str = "") -> None:
         rid = self.t.rule_id(sink.cwe)
@@ -838,9 +924,29 @@ class _Analysis:
         self.ctx.report_flow(rid, node, flow, msg)
 
 
+@cache
+def _event_query(language: str) -> Any:
+    """The query capturing every node type the analysis acts on, for one grammar (None: none)."""
+    import tree_sitter
+
+    from slm_lsp import languages as langs
+
+    t = table(language)
+    if t is None:
+        return None
+    ts_lang = langs.ts_language(language)
+    kinds = {*t.functions, *t.calls, *t.assigns, *t.returns, *t.ifs, *t.sink_types}
+    known = sorted(k for k in kinds if ts_lang.id_for_node_kind(k, True) is not None)
+    if not known:
+        return None
+    return tree_sitter.Query(ts_lang, "[" + " ".join(f"({k})" for k in known) + "] @n")
+
+
 def analyse(ctx: FileContext) -> None:
     """Run the data-flow analysis of ``ctx``'s language (nothing when it has no table)."""
     t = table(ctx.language)
     if t is None:
         return
+    if t.triggers is not None and t.triggers.search(ctx.data) is None:
+        return  # no source can occur in this file
     _Analysis(ctx, t).run()

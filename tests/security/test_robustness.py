@@ -47,7 +47,7 @@ def test_garbage_inputs(engine: SecurityEngine) -> None:
 
 
 def test_check_file_skip_reasons(tmp_path) -> None:
-    e = SecurityEngine(SecuritySettings(max_file_bytes=1000))
+    e = SecurityEngine(SecuritySettings(max_file_bytes=1000), profile="audit")
     (tmp_path / "bin.py").write_bytes(b"eval(x)\0\1\2")
     (tmp_path / "big.py").write_text("eval(x)\n" * 500)
     (tmp_path / "bad.py").write_bytes(b"s = '\xff\xfe'\neval(x)\n")
@@ -66,7 +66,9 @@ def test_check_file_skip_reasons(tmp_path) -> None:
 
 
 def test_huge_file_bounded_time() -> None:
-    e = SecurityEngine(SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=300))
+    e = SecurityEngine(
+        SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=300), profile="audit"
+    )
     text = (
         "import subprocess\n"
         + "subprocess.call(cmd + x, shell=True); eval(y); password = 'x'\n" * 40000
@@ -79,7 +81,7 @@ def test_huge_file_bounded_time() -> None:
 
 
 def test_engine_pickles_and_runs_in_processes() -> None:
-    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"]))
+    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"]), profile="audit")
     e.check("eval(x)\n", "a.py")  # compile something first: must not be pickled
     clone = pickle.loads(pickle.dumps(e))
     assert clone.settings.disabled_rules == ["PY-B101"]
@@ -89,7 +91,11 @@ def test_engine_pickles_and_runs_in_processes() -> None:
 
 
 def _count(text: str) -> int:
-    return len(SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"])).check(text, "a.py"))
+    return len(
+        SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"]), profile="audit").check(
+            text, "a.py"
+        )
+    )
 
 
 def test_fifo_is_skipped_not_blocking(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -99,12 +105,12 @@ def test_fifo_is_skipped_not_blocking(tmp_path) -> None:  # type: ignore[no-unty
 
     fifo = tmp_path / "pipe.py"
     os.mkfifo(fifo)
-    assert SecurityEngine().check_file(str(fifo)) == ([], "not a regular file")
+    assert SecurityEngine(profile="audit").check_file(str(fifo)) == ([], "not a regular file")
 
 
 def test_an_unchanged_text_is_checked_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Diagnostics and the completion filter both ask about the same document version."""
-    engine = SecurityEngine()
+    engine = SecurityEngine(profile="audit")
     calls: list[str] = []
     real = engine._check
 

@@ -2,7 +2,7 @@
 
 Speed comes from ``bench.review_bench.measure_review`` (the review engineer's in-process review);
 bandit runs once (``bandit -r -f json -q``, ``site-packages`` excluded), timed here, and its report
-feeds ``slm_lsp.security.yardstick.compare`` for the agreement on the checks both tools have:
+feeds ``bench.yardstick.compare`` for the agreement on the checks both tools have:
 findings both report (overlapping lines), only bandit, only slm-lsp.
 """
 
@@ -41,7 +41,7 @@ def bandit_run(root: Path) -> tuple[float, dict[str, Any]] | None:
 
 
 def agreement(root: Path, report: dict[str, Any]) -> dict[str, Any]:
-    from slm_lsp.security import yardstick
+    from bench import yardstick
 
     original = yardstick.python_files
     yardstick.python_files = lambda folder: [p for p in original(folder) if not set(p.parts) & set(EXCLUDE_DIRS)]  # type: ignore[assignment]

@@ -72,6 +72,12 @@ def add_subparser(subparsers: Any) -> None:
         help="report findings of at least this confidence (default: review.min_confidence, low)",
     )
     p.add_argument(
+        "--profile",
+        choices=("security", "audit"),
+        default=None,
+        help="security: likely vulnerabilities, data-flow findings first (default); audit: everything bandit reports and more",
+    )
+    p.add_argument(
         "--changed-since",
         metavar="GIT_REV",
         help="review only files and lines changed since this git revision (untracked files included)",
@@ -150,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
         root=Path(args.root) if args.root else None,
         fail_on=args.fail_on,
         min_confidence=args.min_confidence,
+        profile=args.profile,
         jobs=args.jobs,
         changed_since=args.changed_since,
         baseline=args.baseline,
@@ -190,6 +197,7 @@ def review(
     root: Path | None = None,
     fail_on: str | None = None,
     min_confidence: str | None = None,
+    profile: str | None = None,
     jobs: int | None = None,
     changed_since: str | None = None,
     baseline: str | None = None,
@@ -236,7 +244,8 @@ def review(
             raise CliError(str(exc)) from None
 
     sec = replace(settings.security, enabled=True, min_confidence=min_confidence)
-    engine = SecurityEngine(sec)
+    engine = SecurityEngine(sec, profile)
+    profile = engine.profile
     rules = {r.id: r for r in engine.rules()}
     covered = {lang for r in rules.values() for lang in r.languages}
     collection = Collector(root, rs.exclude, covered, sec.max_file_bytes).collect(paths)
@@ -252,20 +261,25 @@ def review(
         jobs,
         on_done=(lambda _r: bar[1]()) if bar else None,
         progress=bar[0] if bar else None,
+        profile=profile,
     )
 
     report = Report(
         root=str(root),
         fail_on=fail_on,
         min_confidence=min_confidence,
+        profile=profile,
         changed_since=changed_since,
         jobs=jobs,
         uncovered=collection.uncovered,
+        excluded=collection.excluded,
     )
     for res in results:
         if res.skip is not None:
             skipped.append((res.rel, res.skip))
             continue
+        if res.partial is not None:
+            skipped.append((res.rel, res.partial))  # checked in part: listed, findings kept
         report.files_scanned += 1
         report.bytes_scanned += res.size
         lines = res.lines or {}
@@ -281,7 +295,7 @@ def review(
                 report.baselined += 1
                 continue
             report.items.append(Item(f, code, fp))
-    report.items.sort(key=lambda i: i.sort_key)
+    report.items.sort(key=lambda i: i.rank_key)
     report.skipped = sorted(skipped)
     if explain_changes and changes is not None:
         scanned = {t.rel for t in targets}

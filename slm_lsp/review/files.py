@@ -44,6 +44,8 @@ class Collection:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     #: files of a known language that has no rules yet, by language
     uncovered: dict[str, int] = field(default_factory=dict)
+    #: files of a checked language that ``review.exclude`` left out (in excluded folders too)
+    excluded: int = 0
 
 
 def rel_path(path: str, root: str) -> str:
@@ -98,15 +100,35 @@ class Collector:
         return chain
 
     def _ignored(
-        self, full: str, is_dir: bool, chain: list[tuple[str, pathspec.GitIgnoreSpec]]
+        self,
+        full: str,
+        is_dir: bool,
+        chain: list[tuple[str, pathspec.GitIgnoreSpec]],
+        out: Collection | None = None,
     ) -> bool:
         suffix = "/" if is_dir else ""
         if self._exclude.match_file(rel_path(full, self._exclude_base).lstrip("/") + suffix):
+            if out is not None:
+                out.excluded += self._count_excluded(full, is_dir)
             return True
         for base, spec in chain:
             if spec.match_file(os.path.relpath(full, base).replace(os.sep, "/") + suffix):
                 return True
         return False
+
+    def _count_excluded(self, full: str, is_dir: bool) -> int:
+        """Files of a checked language at ``full`` (a file, or everything under a folder) that an
+        exclude pattern leaves out: the report counts them, so that "0 skipped" is never a lie."""
+        if not is_dir:
+            spec = languages.detect(os.path.basename(full))
+            return int(spec is not None and spec.name in self.covered)
+        n = 0
+        for _folder, dirs, files in os.walk(full):
+            dirs[:] = [d for d in dirs if d not in ALWAYS_SKIP_DIRS]
+            for name in files:
+                spec = languages.detect(name)
+                n += spec is not None and spec.name in self.covered
+        return n
 
     # -------------------------------------------------------------------- language
     @staticmethod
@@ -207,7 +229,7 @@ class Collector:
                         os.path.join(entry.path, "pyvenv.cfg")
                     ):
                         continue
-                    if self._ignored(entry.path, True, chain):
+                    if self._ignored(entry.path, True, chain, out):
                         continue
                     try:
                         dst = entry.stat()
@@ -219,7 +241,7 @@ class Collector:
                     visited.add(key)
                     subdirs.append(entry.path)
                     continue
-                if self._ignored(entry.path, False, chain):
+                if self._ignored(entry.path, False, chain, out):
                     continue
                 self._file(entry.path, entry.name, out)
             for sub in reversed(subdirs):

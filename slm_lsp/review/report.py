@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from slm_lsp.security.model import Edit, Finding, Fix, level_rank
+from slm_lsp.security.model import Edit, Finding, Fix, FlowStep, level_rank
 
 #: Version of the JSON schema below; it changes only when a field changes meaning or disappears.
 JSON_SCHEMA_VERSION = 1
@@ -44,6 +44,11 @@ class Item:
         f = self.finding
         return (f.path, f.start_line, f.start_col, f.rule_id, f.end_line, f.end_col)
 
+    @property
+    def rank_key(self) -> tuple[Any, ...]:
+        """Data-flow-confirmed findings first, then by place."""
+        return (0 if self.finding.flow else 1, *self.sort_key)
+
 
 @dataclass
 class Hunk:
@@ -65,12 +70,15 @@ class Report:
     bytes_scanned: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     uncovered: dict[str, int] = field(default_factory=dict)
+    #: files of a checked language left out by ``review.exclude``
+    excluded: int = 0
     baselined: int = 0
     outside_changes: int = 0
     seconds: float = 0.0
     jobs: int = 1
     fail_on: str = "medium"
     min_confidence: str = "low"
+    profile: str = "security"
     changed_since: str | None = None
     hunks: list[Hunk] = field(default_factory=list)
     model: dict[str, Any] | None = None  #: model name, tokens used, budget (with --with-model)
@@ -96,6 +104,17 @@ def _edit_json(e: Edit) -> dict[str, Any]:
         "end_line": e.end_line + 1,
         "end_column": e.end_col + 1,
         "new_text": e.new_text,
+    }
+
+
+def _step_json(s: FlowStep) -> dict[str, Any]:
+    return {
+        "kind": s.kind,
+        "line": s.line + 1,
+        "column": s.col + 1,
+        "end_line": s.end_line + 1,
+        "end_column": s.end_col + 1,
+        "note": s.note,
     }
 
 
@@ -139,6 +158,7 @@ def to_json(report: Report, rule_titles: dict[str, str]) -> dict[str, Any]:
             "fingerprint": item.fingerprint,
             "fix": _fix_json(f.fix) if f.fix else None,
             "alternative_fixes": [_fix_json(a) for a in f.alternatives],
+            "flow": [_step_json(s) for s in f.flow],
         }
         if report.model is not None:
             entry["model"] = _model_json(item.model)
@@ -150,10 +170,12 @@ def to_json(report: Report, rule_titles: dict[str, str]) -> dict[str, Any]:
         "settings": {
             "fail_on": report.fail_on,
             "min_confidence": report.min_confidence,
+            "profile": report.profile,
             "changed_since": report.changed_since,
         },
         "summary": {
             "findings": len(report.items),
+            "data_flow_findings": sum(1 for i in report.items if i.finding.flow),
             "by_severity": report.counts(),
             "failing": len(report.failing()),
             "baselined": report.baselined,
@@ -161,6 +183,7 @@ def to_json(report: Report, rule_titles: dict[str, str]) -> dict[str, Any]:
             "files_scanned": report.files_scanned,
             "bytes_scanned": report.bytes_scanned,
             "files_skipped": len(report.skipped),
+            "files_excluded": report.excluded,
             "seconds": round(report.seconds, 3),
         },
         "findings": findings,

@@ -15,7 +15,7 @@ from typing import Any
 
 from slm_lsp.review.baseline import FINGERPRINT_NAME
 from slm_lsp.review.report import Report
-from slm_lsp.security.model import Edit, Rule
+from slm_lsp.security.model import Edit, Finding, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: GitHub's scale: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
@@ -92,6 +92,32 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
     }
 
 
+def _code_flow(f: Finding) -> dict[str, Any]:
+    """A finding's data flow as one SARIF thread flow: source, steps, sink (``kinds`` name each)."""
+    return {
+        "message": {"text": f"{f.flow[0].note} → {f.flow[-1].note}"},
+        "threadFlows": [
+            {
+                "locations": [
+                    {
+                        "location": {
+                            "physicalLocation": {
+                                "artifactLocation": _location(f.path),
+                                "region": _region(s.line, s.col, s.end_line, s.end_col),
+                            },
+                            "message": {"text": s.note},
+                        },
+                        "kinds": [{"source": "source", "sink": "sink"}.get(s.kind, "step")],
+                        "nestingLevel": 0,
+                        "executionOrder": n + 1,
+                    }
+                    for n, s in enumerate(f.flow)
+                ]
+            }
+        ],
+    }
+
+
 def to_sarif(report: Report, rules: list[Rule]) -> dict[str, Any]:
     """The SARIF 2.1.0 log of a report; ``rules`` are all the rules that ran."""
     from slm_lsp import __version__
@@ -118,6 +144,8 @@ def to_sarif(report: Report, rules: list[Rule]) -> dict[str, Any]:
         }
         if f.rule_id in rule_index:
             result["ruleIndex"] = rule_index[f.rule_id]
+        if f.flow:
+            result["codeFlows"] = [_code_flow(f)]
         fixes = [_fix(f.path, fx.title, fx.edits) for fx in f.fixes]
         note = item.model
         if note is not None and note.rewrite is not None:
@@ -159,6 +187,7 @@ def to_sarif(report: Report, rules: list[Rule]) -> dict[str, Any]:
         "properties": {
             "filesScanned": report.files_scanned,
             "filesSkipped": len(report.skipped),
+            "filesExcluded": report.excluded,
             "baselined": report.baselined,
         },
     }

@@ -36,6 +36,8 @@ class FileResult:
     #: 0-based line number → the text of that line, for every line a finding starts on (and a few after)
     lines: dict[int, str] | None = None
     skip: str | None = None
+    #: why the findings may be incomplete (the file's time budget ran out), else None
+    partial: str | None = None
 
 
 def check_one(engine: SecurityEngine, target: Target) -> FileResult:
@@ -56,7 +58,7 @@ def check_one(engine: SecurityEngine, target: Target) -> FileResult:
     text = data.decode("utf-8", errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
-    findings = engine.check(text, target.rel, target.language)
+    findings, partial = engine.check_status(text, target.rel, target.language)
     lines: dict[int, str] = {}
     if findings:
         split = text.split("\n")
@@ -64,7 +66,7 @@ def check_one(engine: SecurityEngine, target: Target) -> FileResult:
             for n in range(f.start_line, min(f.end_line, f.start_line + MAX_CODE_LINES - 1) + 1):
                 if n < len(split):
                     lines[n] = split[n].rstrip("\r")
-    return FileResult(target.rel, len(data), tuple(findings), lines)
+    return FileResult(target.rel, len(data), tuple(findings), lines, partial=partial)
 
 
 # ------------------------------------------------------------------------ worker processes
@@ -72,9 +74,9 @@ def check_one(engine: SecurityEngine, target: Target) -> FileResult:
 _WORKER_ENGINE: SecurityEngine | None = None
 
 
-def _init_worker(settings: SecuritySettings) -> None:
+def _init_worker(settings: SecuritySettings, profile: str | None = None) -> None:
     global _WORKER_ENGINE
-    _WORKER_ENGINE = SecurityEngine(settings)
+    _WORKER_ENGINE = SecurityEngine(settings, profile)
 
 
 def _check_in_worker(target: Target) -> FileResult:
@@ -96,6 +98,7 @@ def check_all(
     jobs: int,
     on_done: Callable[[FileResult], None] | None = None,
     progress: AbstractContextManager[object] | None = None,
+    profile: str | None = None,
 ) -> list[FileResult]:
     """Check every target over ``jobs`` processes (1: in this process); results sorted by path.
 
@@ -106,13 +109,13 @@ def check_all(
     jobs = max(1, min(jobs, len(targets)))
     with ExitStack() as stack:
         if jobs == 1:
-            engine = SecurityEngine(settings)
+            engine = SecurityEngine(settings, profile)
             stream: Iterable[FileResult] = (check_one(engine, t) for t in targets)
         else:
             ordered = sorted(targets, key=lambda t: (-t.size, t.rel))
             chunk = max(1, min(MAX_CHUNK, len(ordered) // (jobs * 8)))
             pool = stack.enter_context(
-                worker_context().Pool(jobs, initializer=_init_worker, initargs=(settings,))
+                worker_context().Pool(jobs, initializer=_init_worker, initargs=(settings, profile))
             )
             stream = pool.imap_unordered(_check_in_worker, ordered, chunksize=chunk)
         if progress is not None:

@@ -37,6 +37,10 @@ def render_text(
                 f"  {f.start_line + 1}:{f.start_col + 1}  [{style}]{f.severity}[/] ({f.confidence} confidence)  [bold]{escape(f.rule_id)}[/] CWE-{f.cwe}  {escape(f.message)}"
             )
             console.print(f"    [dim]{f.start_line + 1:>5} |[/] {escape(item.code.strip())}")
+            for step in f.flow:
+                console.print(
+                    f"    [blue]{step.kind:>6}[/] line {step.line + 1}: {escape(step.note)}"
+                )
             if f.fix is not None:
                 console.print(f"    [green]fix:[/] {escape(f.fix.title)}")
                 for e in f.fix.edits:
@@ -112,7 +116,8 @@ def render_text(
     failing = len(report.failing())
     console.print(
         f"{len(report.items)} findings ({counts['high']} high, {counts['medium']} medium, {counts['low']} low) in "
-        f"{report.files_scanned} files scanned, {len(report.skipped)} skipped, {report.seconds:.2f} s"
+        f"{report.files_scanned} files scanned, {len(report.skipped)} skipped, "
+        f"{report.excluded} excluded by review.exclude, {report.seconds:.2f} s"
         + (f"; not shown: {', '.join(extra)}" if extra else "")
     )
     if report.fail_on != "never":

@@ -1,4 +1,5 @@
-"""``slm-lsp rules``: list the security rules (a table, or JSON with ``--json``)."""
+"""``slm-lsp rules``: list the security rules (a table, or JSON with ``--json``), or with ``--matrix``
+the coverage matrix of CWE classes × languages."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         metavar="LANG",
         help="only rules for this language (our name, e.g. python, javascript)",
     )
+    p.add_argument(
+        "--matrix",
+        action="store_true",
+        help="print the coverage matrix: CWE classes x languages, each cell a rule or why it does not apply",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -47,6 +53,15 @@ def run(args: argparse.Namespace) -> int:
             known = ", ".join(spec.name for spec in languages.LANGUAGES)
             raise CliError(f"unknown language {args.language!r}; known: {known}")
     engine = SecurityEngine(settings)
+    if getattr(args, "matrix", False):
+        from slm_lsp.security import matrix
+
+        if getattr(args, "json", False):
+            json.dump(matrix.to_json(engine.rules()), sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            print(matrix.render(engine.rules()))
+        return 0
     disabled = {r.upper() for r in engine.settings.disabled_rules}
     rules = [
         r

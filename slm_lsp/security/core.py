@@ -56,6 +56,8 @@ class RawFinding:
     confidence: str | None
     fix: Fix | None
     alternatives: tuple[Fix, ...]
+    #: data-flow steps: (kind, start (row, byte col), end, note)
+    flow: tuple[tuple[str, tuple[int, int], tuple[int, int], str], ...] = ()
 
 
 class BudgetExceeded(Exception):
@@ -141,6 +143,19 @@ class FileContext:
                 fix,
                 tuple(alternatives),
             )
+        )
+
+    def report_flow(
+        self,
+        rule_id: str,
+        node: Node,
+        flow: tuple[tuple[str, tuple[int, int], tuple[int, int], str], ...],
+        message: str | None = None,
+    ) -> None:
+        """Report a data-flow finding at the sink ``node`` with the path that reaches it."""
+        sp, ep = node.start_point, node.end_point
+        self.findings.append(
+            RawFinding(rule_id, (sp[0], sp[1]), (ep[0], ep[1]), message, None, None, None, (), flow)
         )
 
     def report_at(

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING
 
 from slm_lsp import languages
 from slm_lsp.config import SecuritySettings
+from slm_lsp.security import taint
 from slm_lsp.security.core import BudgetExceeded, FileContext, Pattern, RawFinding, RuleSet
-from slm_lsp.security.model import Edit, Finding, Fix, Rule, level_rank
+from slm_lsp.security.model import Edit, Finding, Fix, FlowStep, Rule, level_rank
+from slm_lsp.security.profiles import DEFAULT_PROFILE, PROFILES, select
 from slm_lsp.security.suppress import Suppressions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,21 +58,30 @@ RECENT_CHECKS = 8
 class SecurityEngine:
     """Checks documents against the rules; settings decide what is reported."""
 
-    def __init__(self, settings: SecuritySettings | None = None) -> None:
+    def __init__(
+        self, settings: SecuritySettings | None = None, profile: str | None = None
+    ) -> None:
         self.settings = settings or SecuritySettings()
+        #: ``security`` or ``audit`` (see ``profiles``): the argument, else ``security.profile``
+        self.profile = profile or getattr(self.settings, "profile", None) or DEFAULT_PROFILE
+        if self.profile not in PROFILES:
+            log.warning("unknown security profile %r; using %s", self.profile, DEFAULT_PROFILE)
+            self.profile = DEFAULT_PROFILE
         self._packs: dict[str, _Pack | None] = {}
         self._exclude = None
         # The last documents checked: diagnostics and the completion filter ask about the same
         # version of a document, from different threads.
-        self._recent: OrderedDict[tuple[str, str | None, int, int], list[Finding]] = OrderedDict()
+        self._recent: OrderedDict[
+            tuple[str, str | None, int, int], tuple[list[Finding], str | None]
+        ] = OrderedDict()
         self._recent_lock = threading.Lock()
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
-        return {"settings": self.settings}
+        return {"settings": self.settings, "profile": self.profile}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["settings"])  # type: ignore[misc]
+        self.__init__(state["settings"], state.get("profile"))  # type: ignore[misc]
 
     # ------------------------------------------------------------------ rules
     def rules(self) -> list[Rule]:
@@ -88,24 +99,30 @@ class SecurityEngine:
     # ------------------------------------------------------------------ checking
     def check(self, text: str, path: str = "", language: str | None = None) -> list[Finding]:
         """Findings in ``text``, sorted by (line, column, rule id); never raises on bad input."""
+        return self.check_status(text, path, language)[0]
+
+    def check_status(
+        self, text: str, path: str = "", language: str | None = None
+    ) -> tuple[list[Finding], str | None]:
+        """Findings, and why they may be incomplete (the time budget ran out), or None."""
         if not isinstance(text, str):
-            return []
+            return [], None
         key = (path, language, len(text), hash(text))
         with self._recent_lock:
             hit = self._recent.get(key)
             if hit is not None:
                 self._recent.move_to_end(key)
-                return list(hit)
+                return list(hit[0]), hit[1]
         try:
-            found = self._check(text, path, language)
+            found, status = self._check(text, path, language)
         except Exception:  # noqa: BLE001 - a checker bug must not take the server down
             log.exception("security check failed for %s", path or "<text>")
-            return []
+            return [], "checker error"
         with self._recent_lock:
-            self._recent[key] = found
+            self._recent[key] = (found, status)
             while len(self._recent) > RECENT_CHECKS:
                 self._recent.popitem(last=False)
-        return list(found)
+        return list(found), status
 
     def check_file(self, path: str) -> tuple[list[Finding], str | None]:
         """Read and check a file: (findings, None) or ([], why it was skipped)."""
@@ -217,24 +234,26 @@ class SecurityEngine:
             languages.parser(lang),
         )
 
-    def _check(self, text: str, path: str, language: str | None) -> list[Finding]:
+    def _check(
+        self, text: str, path: str, language: str | None
+    ) -> tuple[list[Finding], str | None]:
         st = self.settings
         if not st.enabled:
-            return []
+            return [], None
         if path and self.is_excluded(path):
-            return []
+            return [], None
         first_line = text[:256].split("\n", 1)[0] if not language else None
         lang = self._language_for(path, language, first_line)
         if lang is None:
-            return []
+            return [], None
         if "\0" in text[:BINARY_SAMPLE]:
-            return []
+            return [], None
         data = text.encode("utf-8", errors="replace")
         if len(data) > st.max_file_bytes:
-            return []
+            return [], None
         pack = self._pack(lang)
         if pack is None:
-            return []
+            return [], None
         start = time.perf_counter()
         deadline = start + st.time_budget_ms / 1000.0
         tree = _parse(pack.parser, data, deadline)
@@ -242,8 +261,9 @@ class SecurityEngine:
             log.info(
                 "parsing %s ran past the time budget (%d ms)", path or "<text>", st.time_budget_ms
             )
-            return []
+            return [], f"parsing ran past the time budget ({st.time_budget_ms} ms)"
         ctx = FileContext(text, data, tree, lang, path, deadline)
+        status = None
         try:
             for tc in pack.text_checks:
                 tc(ctx)
@@ -263,13 +283,18 @@ class SecurityEngine:
                         pat.handler(ctx, caps)
                     if n & 255 == 255:
                         ctx.check_time()
+            if st_taint(st):
+                taint.analyse(ctx)
         except BudgetExceeded:
             log.info(
                 "security check of %s stopped at its time budget (%d ms)",
                 path or "<text>",
                 st.time_budget_ms,
             )
-        return self._finish(ctx, path, lang)
+            status = f"time budget ({st.time_budget_ms} ms) ran out: partial results"
+        if ctx.facts.get("query_truncated") and status is None:
+            status = f"time budget ({st.time_budget_ms} ms) ran out: partial results"
+        return self._finish(ctx, path, lang), status
 
     def _finish(self, ctx: FileContext, path: str, lang: str) -> list[Finding]:
         from slm_lsp.security.rules import all_rules
@@ -299,7 +324,8 @@ class SecurityEngine:
             if len(out) >= MAX_FINDINGS:
                 log.info("%s: stopped at %d findings", path or "<text>", MAX_FINDINGS)
                 break
-        return sorted(out.values(), key=lambda f: (f.start_line, f.start_col, f.rule_id))
+        found = sorted(out.values(), key=lambda f: (f.start_line, f.start_col, f.rule_id))
+        return select(found, self.profile)
 
     @staticmethod
     def _finding(
@@ -321,6 +347,17 @@ class SecurityEngine:
             cwe=rule.cwe,
             fix=raw.fix,
             alternatives=raw.alternatives,
+            flow=tuple(
+                FlowStep(
+                    kind,
+                    a[0],
+                    ctx.char_col(a[0], a[1]),
+                    b[0],
+                    ctx.char_col(b[0], b[1]),
+                    note,
+                )
+                for kind, a, b, note in raw.flow
+            ),
         )
 
 
@@ -332,6 +369,11 @@ _STOP = frozenset(
     "with_statement match_statement function_declaration method_declaration class_declaration class_body declaration_list "
     "function_item impl_item body_statement method class do_block".split()
 )
+
+
+def st_taint(settings: SecuritySettings) -> bool:
+    """Whether the data-flow analysis runs (``security.data_flow``, on unless a setting says otherwise)."""
+    return bool(getattr(settings, "data_flow", True))
 
 
 def _statement_lines(ctx: FileContext, raw: RawFinding) -> tuple[int, int]:
@@ -415,6 +457,7 @@ def _run_query(cursor: tree_sitter.QueryCursor, root: tree_sitter.Node, ctx: Fil
             ctx.check_time()
     except BudgetExceeded:
         log.info("query of %s stopped at its time budget", ctx.path or "<text>")
+        ctx.facts["query_truncated"] = True
     return out
 
 

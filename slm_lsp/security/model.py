@@ -59,6 +59,18 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class FlowStep:
+    """One step of a data flow: where tainted data comes from, each place it moves to, the sink."""
+
+    kind: str  #: ``source``, ``step`` or ``sink``
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    note: str  #: what happens here, e.g. ``cmd = "ls " + name``
+
+
+@dataclass(frozen=True)
 class Finding:
     """One reported problem at a range of a document."""
 
@@ -76,6 +88,8 @@ class Finding:
     fix: Fix | None = None
     #: further fixes the user may prefer (e.g. ``usedforsecurity=False`` instead of a stronger hash)
     alternatives: tuple[Fix, ...] = ()
+    #: for data-flow findings: the source, the steps and the sink, in order (empty for pattern rules)
+    flow: tuple[FlowStep, ...] = ()
 
     @property
     def fixes(self) -> tuple[Fix, ...]:

@@ -68,6 +68,12 @@ def pairs(doc: dict) -> set[tuple[str, str, int]]:
     return {(f["path"], f["rule_id"], f["start_line"]) for f in doc["findings"]}
 
 
+def _profiled(args: list[str]) -> list[str]:
+    """These tests exercise formats, baselines and exit codes over every rule: the ``audit`` profile,
+    unless a test names a profile itself (``--profile security`` is the default for users)."""
+    return args if "--profile" in args else ["--profile", "audit", *args]
+
+
 @pytest.fixture
 def review_inproc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     """Run ``slm-lsp review ARGS`` in this process, in folder ``cwd``."""
@@ -76,7 +82,7 @@ def review_inproc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monkey
     def run(args: list[str], cwd: Path) -> Result:
         monkeypatch.chdir(cwd)
         capsys.readouterr()
-        code = main(["review", *args])
+        code = main(["review", *_profiled(args)])
         out, err = capsys.readouterr()
         return Result(code, out, err)
 
@@ -90,7 +96,7 @@ def review_subprocess(args: list[str], cwd: Path, timeout: float = 120) -> Resul
         "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "slm_lsp", "review", *args],
+        [sys.executable, "-m", "slm_lsp", "review", *_profiled(args)],
         cwd=cwd,
         env=env,
         capture_output=True,

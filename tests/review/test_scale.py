@@ -117,6 +117,10 @@ def test_gitignore_and_exclude_are_respected(tmp_path: Path, review_inproc) -> N
     )
     doc = review_inproc(["--format", "json", "--jobs", "1", "."], tmp_path).json()
     assert {p for p, _, _ in pairs(doc)} == {"src/app.py", "tools/run"}
+    # node_modules/ is in the default review.exclude: its file is counted, not silently dropped
+    assert doc["summary"]["files_excluded"] == 1
+    text = review_inproc(["--jobs", "1", "."], tmp_path).out
+    assert "1 excluded by review.exclude" in text
     named = review_inproc(["--format", "json", "--jobs", "1", "src/local.py"], tmp_path).json()
     assert {p for p, _, _ in pairs(named)} == {
         "src/local.py"

@@ -15,7 +15,13 @@ _EXPECT = re.compile(r"expect:\s*([A-Z][A-Z0-9]*-[A-Z0-9-]+(?:\s*,\s*[A-Z][A-Z0-
 
 def fixture_files() -> list[Path]:
     """Fixture sources (hidden folders and config files left out)."""
-    return sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.suffix != ".toml" and not any(part.startswith(".") for part in p.relative_to(FIXTURES).parts))
+    return sorted(
+        p
+        for p in FIXTURES.rglob("*")
+        if p.is_file()
+        and p.suffix != ".toml"
+        and not any(part.startswith(".") for part in p.relative_to(FIXTURES).parts)
+    )
 
 
 def expected_pairs(text: str) -> set[tuple[str, int]]:
@@ -30,4 +36,4 @@ def expected_pairs(text: str) -> set[tuple[str, int]]:
 
 @pytest.fixture(scope="session")
 def engine() -> SecurityEngine:
-    return SecurityEngine()
+    return SecurityEngine(profile="audit")

@@ -80,7 +80,7 @@ def test_fixable_flag_matches(engine: SecurityEngine) -> None:
 
 @pytest.mark.parametrize(
     "case",
-    _all_fixes(SecurityEngine()),
+    _all_fixes(SecurityEngine(profile="audit")),
     ids=lambda c: f"{c[0].name}:{c[1].start_line + 1}:{c[1].rule_id}:{c[2].title[:30]}",
 )
 def test_fix_removes_finding(engine: SecurityEngine, case: tuple[Path, Finding, Fix]) -> None:
@@ -110,5 +110,5 @@ def test_apply_fix_is_pure_and_orders_edits() -> None:
 def test_unicode_columns() -> None:
     """Columns are code points: a finding after non-ASCII text lines up with str indexing."""
     src = 'x = "é€😀"; eval(y)\n'
-    f = [f for f in SecurityEngine().check(src, "a.py") if f.rule_id == "PY-B307"][0]
+    f = [f for f in SecurityEngine(profile="audit").check(src, "a.py") if f.rule_id == "PY-B307"][0]
     assert src.split("\n")[0][f.start_col : f.end_col] == "eval(y)"

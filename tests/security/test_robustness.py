@@ -63,7 +63,7 @@ def test_garbage_inputs(engine: SecurityEngine) -> None:
 
 
 def test_check_file_skip_reasons(tmp_path) -> None:
-    e = SecurityEngine(SecuritySettings(max_file_bytes=1000))
+    e = SecurityEngine(SecuritySettings(max_file_bytes=1000), profile="audit")
     (tmp_path / "bin.py").write_bytes(b"eval(x)\0\1\2")
     (tmp_path / "big.py").write_text("eval(x)\n" * 500)
     (tmp_path / "bad.py").write_bytes(b"s = '\xff\xfe'\neval(x)\n")
@@ -82,7 +82,9 @@ def test_check_file_skip_reasons(tmp_path) -> None:
 
 
 def test_huge_file_bounded_time() -> None:
-    e = SecurityEngine(SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=300))
+    e = SecurityEngine(
+        SecuritySettings(max_file_bytes=50_000_000, time_budget_ms=300), profile="audit"
+    )
     line = "subprocess.call(cmd + x, shell=True); eval(y); password = 'x'\n"
     text = "import subprocess\n" + line * 40000
     t = time.perf_counter()
@@ -91,14 +93,14 @@ def test_huge_file_bounded_time() -> None:
     assert elapsed < 10, elapsed
     # what the budget let it find (nothing, where parsing alone ran past it) is real: the rules that
     # one such line triggers, on lines of the file
-    one_line = {f.rule_id for f in SecurityEngine().check("import subprocess\n" + line, "a.py")}
+    one_line = {f.rule_id for f in SecurityEngine(profile="audit").check("import subprocess\n" + line, "a.py")}
     assert len(one_line) >= 3, one_line
     assert {f.rule_id for f in findings} <= one_line
     assert all(0 <= f.start_line <= 40000 for f in findings)
 
 
 def test_engine_pickles_and_runs_in_processes() -> None:
-    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"]))
+    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"]), profile="audit")
     e.check("eval(x)\n", "a.py")  # compile something first: must not be pickled
     clone = pickle.loads(pickle.dumps(e))
     assert clone.settings.disabled_rules == ["PY-B101"]
@@ -108,7 +110,11 @@ def test_engine_pickles_and_runs_in_processes() -> None:
 
 
 def _count(text: str) -> int:
-    return len(SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"])).check(text, "a.py"))
+    return len(
+        SecurityEngine(SecuritySettings(disabled_rules=["PY-B101"]), profile="audit").check(
+            text, "a.py"
+        )
+    )
 
 
 def test_fifo_is_skipped_not_blocking(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -118,12 +124,12 @@ def test_fifo_is_skipped_not_blocking(tmp_path) -> None:  # type: ignore[no-unty
 
     fifo = tmp_path / "pipe.py"
     os.mkfifo(fifo)
-    assert SecurityEngine().check_file(str(fifo)) == ([], "not a regular file")
+    assert SecurityEngine(profile="audit").check_file(str(fifo)) == ([], "not a regular file")
 
 
 def test_an_unchanged_text_is_checked_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Diagnostics and the completion filter both ask about the same document version."""
-    engine = SecurityEngine()
+    engine = SecurityEngine(profile="audit")
     calls: list[str] = []
     real = engine._check
 

@@ -72,12 +72,12 @@ def test_malformed_suppressions_never_crash(engine: SecurityEngine) -> None:
 
 def test_disabled_rules_by_our_id_and_bandit_id() -> None:
     src = "eval(a)\nexec(b)\nassert c\n"
-    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B307", "B102"]))
+    e = SecurityEngine(SecuritySettings(disabled_rules=["PY-B307", "B102"]), profile="audit")
     assert ids(e.check(src, "a.py")) == [("PY-B101", 2)]
 
 
 def test_exclude_paths_and_enabled(tmp_path) -> None:
-    e = SecurityEngine(SecuritySettings(exclude_paths=["vendor/", "*_test.py"]))
+    e = SecurityEngine(SecuritySettings(exclude_paths=["vendor/", "*_test.py"]), profile="audit")
     assert e.check("eval(a)\n", "/w/vendor/x.py") == []
     assert e.check("eval(a)\n", "/w/a_test.py") == []
     assert len(e.check("eval(a)\n", "/w/app.py")) == 1
@@ -85,12 +85,15 @@ def test_exclude_paths_and_enabled(tmp_path) -> None:
     f.parent.mkdir()
     f.write_text("eval(a)\n")
     assert e.check_file(str(f)) == ([], "excluded")
-    assert SecurityEngine(SecuritySettings(enabled=False)).check("eval(a)\n", "a.py") == []
+    assert (
+        SecurityEngine(SecuritySettings(enabled=False), profile="audit").check("eval(a)\n", "a.py")
+        == []
+    )
 
 
 def test_min_confidence() -> None:
     src = "helper(cmd, shell=True)\neval(a)\n"  # B604 is low confidence, B307 high
-    assert ids(SecurityEngine(SecuritySettings(min_confidence="high")).check(src, "a.py")) == [
-        ("PY-B307", 1)
-    ]
-    assert len(SecurityEngine().check(src, "a.py")) == 2
+    assert ids(
+        SecurityEngine(SecuritySettings(min_confidence="high"), profile="audit").check(src, "a.py")
+    ) == [("PY-B307", 1)]
+    assert len(SecurityEngine(profile="audit").check(src, "a.py")) == 2

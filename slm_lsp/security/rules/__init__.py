@@ -1,4 +1,4 @@
-"""The rule registry: every rule module's :class:`~slm_lsp.security.core.RuleSet`, loaded once per process."""
+"""The rule registry: every rule module's :class:`~slm_lsp.security.core.RuleSet` and the data-flow rules, loaded once per process."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "ruby",
     "php",
     "misc",
+    "tables",
 )
 
 
@@ -37,8 +38,10 @@ def rulesets() -> tuple[RuleSet, ...]:
 @lru_cache(maxsize=1)
 def all_rules() -> dict[str, Rule]:
     """Rule id → rule, across all modules (a duplicate id is a programming error)."""
+    from slm_lsp.security import taint
+
     out: dict[str, Rule] = {}
-    for rs in rulesets():
+    for rs in (*rulesets(), RuleSet((), taint.rules())):
         for rule in rs.rules:
             if rule.id in out and out[rule.id] != rule:
                 raise ValueError(f"duplicate rule id {rule.id}")

@@ -246,4 +246,15 @@ PATTERNS = [
     query_rule(TMPNAM, _call("tmpnam tempnam mktemp _mktemp tmpnam_r")),
 ]
 
-RULESET = RuleSet(LANGS, RULES, PATTERNS)
+#: C++ spells the same calls qualified (``std::strcpy``, ``::gets``): the C patterns with that alternative.
+CPP_CALLEE = "function: [(identifier) @f (qualified_identifier name: (identifier) @f)]"
+
+RULESET = RuleSet(
+    LANGS,
+    RULES,
+    PATTERNS,
+    variants={
+        ("cpp", i): p.query.replace("function: (identifier) @f", CPP_CALLEE)
+        for i, p in enumerate(PATTERNS)
+    },
+)

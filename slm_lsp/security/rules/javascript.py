@@ -246,6 +246,47 @@ def _secretish_random(ctx: FileContext, caps: Captures) -> bool:
     return bool(SECRET_NAME_RE.search(name_near(cap(caps, "hit"))))
 
 
+_KEY_LISTS = ("Object.keys", "Object.getOwnPropertyNames", "Reflect.ownKeys", "Object.entries")
+
+
+def _key_from_object(node, key: str) -> bool:
+    """Whether ``key`` is an object's property name: the variable of a ``for (key in obj)`` loop, of a
+    ``for (key of Object.keys(obj))`` loop, or the first parameter of ``Object.keys(obj).forEach``.
+    A numeric index (``for (i = 0; …)``, ``arr.forEach((v, i) => …)``) copies array elements only."""
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "for_in_statement":
+            left = cur.child_by_field_name("left")
+            right = cur.child_by_field_name("right")
+            op = cur.child_by_field_name("operator")
+            names = {text_of(left)} | {text_of(c) for c in (left.named_children if left else [])}
+            if key in names or f"[{key}" in text_of(left).replace(" ", ""):
+                return (
+                    op is None
+                    or text_of(op) == "in"
+                    or any(k in text_of(right) for k in _KEY_LISTS)
+                )
+        if cur.type in ("arrow_function", "function_expression", "function"):
+            call = cur.parent.parent if cur.parent is not None else None
+            if call is not None and call.type == "call_expression":
+                callee = text_of(call.child_by_field_name("function"))
+                params = cur.child_by_field_name("parameters") or cur.child_by_field_name(
+                    "parameter"
+                )
+                plist = (
+                    [params]
+                    if params is not None and params.type == "identifier"
+                    else [
+                        c for c in (params.named_children if params else []) if c.type != "comment"
+                    ]
+                )
+                if plist and text_of(plist[0]).split("=")[0].strip() == key:
+                    return callee.endswith(".forEach") and any(k in callee for k in _KEY_LISTS)
+            return False
+        cur = cur.parent
+    return False
+
+
 def _merge_unguarded(ctx: FileContext, caps: Captures) -> bool:
     if text_of(cap(caps, "k")) != text_of(cap(caps, "k2")):
         return False
@@ -260,16 +301,7 @@ def _merge_unguarded(ctx: FileContext, caps: Captures) -> bool:
     ):
         fn = fn.parent
     body = text_of(fn) if fn is not None else ""
-    loop = node
-    in_loop = False
-    while loop is not None and loop is not fn:
-        if loop.type in ("for_in_statement", "for_statement") or (
-            loop.type == "call_expression"
-            and "forEach" in text_of(loop.child_by_field_name("function"))
-        ):
-            in_loop = True
-            break
-        loop = loop.parent
+    in_loop = _key_from_object(node, text_of(cap(caps, "k")))
     return (
         in_loop
         and "__proto__" not in body

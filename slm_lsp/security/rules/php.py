@@ -142,6 +142,25 @@ def _hash_fix(ctx: FileContext, caps: Captures) -> Fix | None:
     )
 
 
+def _assert_evaluates(caps: Captures) -> bool:
+    """``assert`` evaluates its argument as code only when it is a string (PHP < 8): one built from
+    data (``"$x == 1"``, ``'a' . $x``). A condition such as ``assert($a <= $b)`` is no eval."""
+    al = cap(caps, "hit").child_by_field_name("arguments")
+    args = [a for a in al.named_children if a.type == "argument"] if al is not None else []
+    if not args or not args[0].named_child_count:
+        return False
+    first = args[0].named_children[0]
+    if first.type == "encapsed_string":
+        return any(
+            c.type in ("variable_name", "member_access_expression", "subscript_expression")
+            for c in first.named_children
+        )
+    if first.type == "binary_expression":
+        op = first.child_by_field_name("operator")
+        return op is not None and text_of(op) == "."
+    return False
+
+
 PATTERNS = [
     query_rule(
         CMD,
@@ -155,10 +174,7 @@ PATTERNS = [
     query_rule(
         EVAL,
         '(function_call_expression function: (name) @f (#any-of? @f "eval" "create_function" "assert")) @hit',
-        when=lambda ctx, caps: (
-            text_of(cap(caps, "f")) != "assert"
-            or _dynamic_first(ctx, {"args": [cap(caps, "hit").child_by_field_name("arguments")]})
-        ),
+        when=lambda ctx, caps: text_of(cap(caps, "f")) != "assert" or _assert_evaluates(caps),
     ),
     query_rule(
         SQL,

@@ -23,6 +23,7 @@ from slm_lsp.security.rules.pyutil import (
     add_keyword,
     collect_assignment,
     collect_import,
+    collect_params,
     is_fstring,
     is_imported_exact,
     is_imported_like,
@@ -1195,6 +1196,21 @@ PASSWORD_RE = re.compile(
     r"(^{0}$|_{0}_|^{0}_|_{0}$)".format(r"(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)"),
     re.IGNORECASE,
 )
+#: Names that mention a secret but hold metadata about it (``token_type``, ``password_field``, ``max_token_len``).
+NOT_SECRET_RE = re.compile(
+    r"(?i)(_(type|types|kind|name|names|field|fields|label|prompt|url|uri|endpoint|path|file|len|length|size|"
+    r"count|pattern|regex|re|hint|help|message|msg|error|errors|header|param|format|mode|class|style|chars?|"
+    r"index|idx|id|policy|validator|column|col|attr|attribute|prefix|suffix|sep|separator|delimiter|placeholder|"
+    r"expiry|expires|ttl|timeout|min|max|rules?|required|enabled|changed|reset_url)$|^(is|has|num|max|min|n|use|"
+    r"show|check|validate|require|allow)_)"
+)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a variable, attribute or key name says it holds a secret (bandit's words, less metadata names)."""
+    return bool(PASSWORD_RE.search(name)) and not NOT_SECRET_RE.search(name)
+
+
 SQL_RE = re.compile(
     r"(select\s.*from\s|delete\s+from\s|insert\s+into\s.*values[\s(]|update\s.*set\s)",
     re.IGNORECASE | re.DOTALL,
@@ -1476,7 +1492,7 @@ def _other_shell_keyword(ctx: FileContext, caps: dict) -> None:
         ctx.report(B604, kw)
 
 
-@on_name("chmod")
+@on_name("chmod", "fchmod", "lchmod")
 def _chmod(ctx: FileContext, call: Call) -> None:
     if len(call.args) + len(call.keywords) != 2 or len(call.args) < 2:
         return
@@ -2228,7 +2244,7 @@ def on_password_assign(ctx: FileContext, caps: dict) -> None:
         if target.type == "attribute"
         else text_of(target)
     )
-    if PASSWORD_RE.search(name):
+    if secret_name(name):
         sv = string_value(value)
         ctx.report(
             B105,
@@ -2240,14 +2256,14 @@ def on_password_assign(ctx: FileContext, caps: dict) -> None:
 def on_password_pair(ctx: FileContext, caps: dict) -> None:
     key, value = caps["key"][0], caps["value"][0]
     k = string_value(key)
-    if k is not None and PASSWORD_RE.search(k):
+    if k is not None and secret_name(k):
         ctx.report(B105, key, f"Possible hardcoded password: '{string_value(value)}'")
 
 
 def on_password_subscript(ctx: FileContext, caps: dict) -> None:
     key, value = caps["key"][0], caps["value"][0]
     k = string_value(key)
-    if k is not None and PASSWORD_RE.search(k) and string_value(value) is not None:
+    if k is not None and secret_name(k) and string_value(value) is not None:
         ctx.report(B105, key, f"Possible hardcoded password: '{string_value(value)}'")
 
 
@@ -2264,7 +2280,7 @@ def on_password_compare(ctx: FileContext, caps: dict) -> None:
         if left.type == "identifier"
         else ""
     )
-    if name and PASSWORD_RE.search(name) and string_value(named[1]) is not None:
+    if name and secret_name(name) and string_value(named[1]) is not None:
         ctx.report(B105, named[1], f"Possible hardcoded password: '{string_value(named[1])}'")
 
 
@@ -2274,7 +2290,7 @@ def on_password_kwarg(ctx: FileContext, caps: dict) -> None:
         return
     name = text_of(kw.child_by_field_name("name"))
     value = kw.child_by_field_name("value")
-    if PASSWORD_RE.search(name) and string_value(value) is not None:
+    if secret_name(name) and string_value(value) is not None:
         ctx.report(B106, value, f"Possible hardcoded password: '{string_value(value)}'")  # type: ignore[arg-type]
 
 
@@ -2296,7 +2312,7 @@ def on_password_default(ctx: FileContext, caps: dict) -> None:
             return
     name = text_of(param.child_by_field_name("name"))
     value = param.child_by_field_name("value")
-    if not PASSWORD_RE.search(name) or string_value(value) is None:
+    if not secret_name(name) or string_value(value) is None:
         return
     fn = params.parent
     seen = ctx.facts.setdefault("b107", set())
@@ -2390,12 +2406,34 @@ def _wrapper_is_execute(wrapper: Node | None) -> bool:
     return name in ("execute", "executemany")
 
 
+def _literal_only(node: Node) -> bool:
+    """Whether an expression is built from literals alone (``"a" + "b"``, ``"x %s" % ("y",)``): no data can reach it."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        t = n.type
+        if t in ("string", "concatenated_string"):
+            if any(c.type == "interpolation" for c in n.named_children) or (
+                t == "concatenated_string" and any(is_fstring(c) for c in n.named_children)
+            ):
+                return False
+        elif t in ("integer", "float", "true", "false", "none", "comment"):
+            pass
+        elif t in ("binary_operator", "parenthesized_expression", "tuple", "list", "argument_list"):
+            stack.extend(n.named_children)
+        else:
+            return False
+    return True
+
+
 def on_sql_binop(ctx: FileContext, caps: dict) -> None:
     top = _binop_top(caps["bin"][0])
     seen = ctx.facts.setdefault("sqlbin", set())
     if top.id in seen:
         return
     seen.add(top.id)
+    if _literal_only(top):
+        return
     parts: list[str] = []
     _binop_strings(top, parts)
     if SQL_RE.search("".join(parts)):
@@ -2405,6 +2443,9 @@ def on_sql_binop(ctx: FileContext, caps: dict) -> None:
 
 def on_sql_format(ctx: FileContext, caps: dict) -> None:
     s, m, call = caps["str"][0], caps["m"][0], caps["call"][0]
+    args = call.child_by_field_name("arguments")
+    if args is not None and _literal_only(args):
+        return
     stmt = string_value(s) if s.type == "string" and not is_fstring(s) else string_parts(s)
     if stmt and SQL_RE.search(stmt):
         replace = text_of(m) == "replace"
@@ -2485,6 +2526,7 @@ PATTERNS: list[Pattern] = [
     Pattern("(import_statement) @imp", collect_import, phase=0),
     Pattern("(import_from_statement) @impfrom", collect_import, phase=0),
     Pattern("(assignment left: (identifier) @name right: (_) @value)", collect_assignment, phase=0),
+    Pattern("(function_definition) @fndef", collect_params, phase=0),
     Pattern("[(print_statement) (exec_statement)] @py2", on_py2, phase=0),
     Pattern("(call function: (_) @fn) @call", on_call),
     Pattern("(import_statement) @imp", on_import),

@@ -1,8 +1,10 @@
 """Python helpers for the rules: import aliases, call arguments, literal values and edits.
 
-The facts mirror what bandit keeps per module: ``aliases`` (``import subprocess as sp`` →
-``sp: subprocess``; ``from os import system`` → ``system: os.system``), the set of imported module
-names, and simple assignments ``name = <expr>`` for constant propagation.
+Unlike bandit, which keeps one alias table per module, names are resolved per scope and in order:
+each import, assignment and parameter binds a name in its function, class or module
+(``import subprocess as sp`` → ``sp: subprocess``; ``from os import system`` → ``system: os.system``),
+and a use sees the binding Python would use. The set of imported module names and simple
+assignments ``name = <expr>`` (for constant propagation) are kept too.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ UNKNOWN = object()
 
 
 # ---------------------------------------------------------------------- facts
-def aliases(ctx: FileContext) -> dict[str, str]:
-    return ctx.facts.setdefault("aliases", {})
+#: Node types that open a Python name scope (the module is the outermost).
+SCOPES = ("function_definition", "lambda", "class_definition", "module")
 
 
 def imported(ctx: FileContext) -> set[str]:
+    """Every module name imported anywhere in the file (for file-level "is X used here" checks)."""
     return ctx.facts.setdefault("imported", set())
 
 
@@ -42,21 +45,80 @@ def is_imported_exact(ctx: FileContext, module: str) -> bool:
     return module in imported(ctx)
 
 
+def scope_of(node: Node) -> Node | None:
+    """The function, lambda, class or module whose names ``node`` sees first."""
+    cur = node.parent
+    while cur is not None and cur.type not in SCOPES:
+        cur = cur.parent
+    return cur
+
+
+def _bindings(ctx: FileContext) -> dict[tuple[int, str], list[tuple[int, str | None]]]:
+    """(scope node id, name) → [(byte position, what it names: a dotted path or None for "a local value")]."""
+    return ctx.facts.setdefault("bind", {})
+
+
+def bind(
+    ctx: FileContext, at: Node, name: str, target: str | None, scope: Node | None = None
+) -> None:
+    """Record that ``name`` is bound at ``at`` (in ``scope``, by default the scope around ``at``)."""
+    scope = scope if scope is not None else scope_of(at)
+    if scope is None or not name:
+        return
+    _bindings(ctx).setdefault((scope.id, name), []).append((at.start_byte, target))
+    ctx.facts["bind_sorted"] = False
+
+
+def resolve_name(ctx: FileContext, name: str, use: Node) -> str | None:
+    """What ``name`` names where ``use`` stands: the import it comes from (``sp`` → ``subprocess``),
+    ``name`` itself when nothing binds it (a builtin), or None when a local value shadows it.
+
+    Python's rules, simplified: the innermost function (or lambda) scope first, then the enclosing
+    functions and the module; class bodies are seen only by code directly inside them. In the scope of
+    the use, the last binding before the use counts; in an enclosing scope the last binding before the
+    use, or else the scope's last binding (the function runs later).
+    """
+    binds = _bindings(ctx)
+    if not binds:
+        return name
+    if not ctx.facts.get("bind_sorted"):
+        for entries in binds.values():
+            entries.sort(key=lambda e: e[0])
+        ctx.facts["bind_sorted"] = True
+    pos = use.start_byte
+    scope = scope_of(use)
+    first = True
+    while scope is not None:
+        if first or scope.type != "class_definition":
+            entries = binds.get((scope.id, name))
+            if entries:
+                before = [t for p, t in entries if p < pos]
+                if before:
+                    return before[-1]
+                if not first:
+                    return entries[-1][1]
+        first = False
+        scope = scope_of(scope)
+    return name
+
+
 def collect_import(ctx: FileContext, caps: dict[str, list[Node]]) -> None:
-    """Phase 0: record aliases and imported module names."""
+    """Phase 0: record imported module names and the names each import binds, in its own scope."""
     node = (caps.get("imp") or caps.get("impfrom"))[0]  # type: ignore[index]
-    al = aliases(ctx)
     mods = imported(ctx)
     if node.type == "import_statement":
         for child in node.named_children:
             if child.type == "dotted_name":
-                mods.add(text_of(child))
+                name = text_of(child)
+                mods.add(name)
+                head = name.split(".", 1)[0]
+                bind(ctx, node, head, head)
             elif child.type == "aliased_import":
                 name = text_of(child.child_by_field_name("name"))
                 alias = text_of(child.child_by_field_name("alias"))
                 mods.add(name)
                 if alias:
-                    al[alias] = name
+                    bind(ctx, node, alias, name)
         return
     module_node = node.child_by_field_name("module_name")
     module = text_of(module_node)
@@ -66,32 +128,55 @@ def collect_import(ctx: FileContext, caps: dict[str, list[Node]]) -> None:
     for child in node.children_by_field_name("name"):
         if child.type == "dotted_name":
             name = text_of(child)
-            al[name] = f"{module}.{name}" if module else name
+            bind(ctx, node, name, f"{module}.{name}" if module else name)
             mods.add(f"{module}.{name}")
         elif child.type == "aliased_import":
             name = text_of(child.child_by_field_name("name"))
             alias = text_of(child.child_by_field_name("alias"))
-            al[alias or name] = f"{module}.{name}" if module else name
+            bind(ctx, node, alias or name, f"{module}.{name}" if module else name)
             mods.add(f"{module}.{name}")
 
 
 def collect_assignment(ctx: FileContext, caps: dict[str, list[Node]]) -> None:
-    """Phase 0: remember ``name = value`` for constant propagation."""
+    """Phase 0: remember ``name = value`` (for constant propagation); a local rebinding shadows imports.
+
+    A module-level ``name = None`` (the ``except ImportError`` fallback) does not shadow.
+    """
     name = caps["name"][0]
     value = caps["value"][0]
+    scope = scope_of(name)
     ctx.facts.setdefault("assign", {}).setdefault(text_of(name), []).append(
-        (name.start_byte, value)
+        (name.start_byte, value, scope.id if scope is not None else -1)
     )
+    if not (value.type == "none" and scope is not None and scope.type == "module"):
+        bind(ctx, name, text_of(name), None, scope)
+
+
+def collect_params(ctx: FileContext, caps: dict[str, list[Node]]) -> None:
+    """Phase 0: a function's parameters are local values that shadow imports of the same name."""
+    fn = caps["fndef"][0]
+    params = fn.child_by_field_name("parameters")
+    if params is None:
+        return
+    for p in params.named_children:
+        ident = p if p.type == "identifier" else p.child_by_field_name("name")
+        if ident is None and p.named_child_count:
+            ident = p.named_children[0]
+        if ident is not None and ident.type == "identifier":
+            _bindings(ctx).setdefault((fn.id, text_of(ident)), []).append((fn.start_byte, None))
+    ctx.facts["bind_sorted"] = False
 
 
 def assigned_value(ctx: FileContext, name: Node) -> Node | None:
-    """The value last assigned to identifier ``name`` before it is used (scope-blind, one file)."""
+    """The value last assigned to identifier ``name`` before it is used, in the use's own scope."""
     entries = ctx.facts.get("assign", {}).get(text_of(name))
     if not entries:
         return None
+    scope = scope_of(name)
+    sid = scope.id if scope is not None else -1
     best = None
-    for pos, value in entries:
-        if pos < name.start_byte:
+    for pos, value, value_scope in entries:
+        if pos < name.start_byte and value_scope == sid:
             best = value
     return best
 
@@ -112,21 +197,22 @@ def resolve_value(ctx: FileContext, node: Node | None, depth: int = 3) -> Node |
 
 
 def qualname(ctx: FileContext, fn: Node) -> str:
-    """bandit's qualified call name: ``sp.Popen`` → ``subprocess.Popen`` through the import aliases."""
+    """bandit's qualified call name: ``sp.Popen`` → ``subprocess.Popen`` through the imports in scope.
+
+    A name bound to a local value (a parameter, an assignment) keeps its own spelling.
+    """
     raw = fn.text or b""
-    al = aliases(ctx)
     if fn.type == "identifier":
         t = raw.decode("utf-8", "replace")
-        return al.get(t, t)
+        return resolve_name(ctx, t, fn) or t
     if fn.type == "attribute":
         t = raw.decode("utf-8", "replace")
         if _DOTTED.match(t):
-            parts = t.split(".")
-            cur = al.get(parts[0], parts[0])
-            for p in parts[1:]:
-                cur = f"{cur}.{p}"
-                cur = al.get(cur, cur)
-            return cur
+            head, _, rest = t.partition(".")
+            target = resolve_name(ctx, head, fn)
+            if target is None:
+                return f"<local>.{rest}" if rest else t
+            return f"{target}.{rest}" if rest else target
         obj = fn.child_by_field_name("object")
         attr = text_of(fn.child_by_field_name("attribute"))
         if obj is not None and obj.type in ("identifier", "attribute"):

@@ -11,7 +11,7 @@ maps bandit test ids to our rules (``Rule.bandit``), and counts, per bandit test
 Files bandit could not parse are left out of both sides. ``speed(folder)`` times both tools over
 the folder in one process each.
 
-Run it: ``python -m slm_lsp.security.yardstick FOLDER [--json] [--speed]``.
+Run it: ``python -m bench.yardstick FOLDER [--json] [--speed]``.
 """
 
 from __future__ import annotations

@@ -170,6 +170,8 @@ class CompletionService:
         self._base: _Baseline | None = (
             None  #: the last vetted document version (worker thread only)
         )
+        #: the last snippets chosen and for which line (worker thread only; see ``plan``)
+        self._snippets: tuple[tuple[Any, ...], tuple[Snippet, ...]] | None = None
 
     # ------------------------------------------------------------------ planning
     def plan(
@@ -181,9 +183,11 @@ class CompletionService:
         line = max(0, min(line, idx.line_count - 1))
         col = max(0, min(col, len(idx.line(line))))
         cur = idx.offset(line, col)
-        # prefix window: whole lines, its first line moved in steps so it stays put while typing
+        # prefix window: whole lines, measured from the start of the cursor's line (so typing within
+        # the line never moves it), its first line moved in steps so it stays put from line to line
+        line_start = idx.offset(line, 0)
         first = line
-        while first > 0 and cur - idx.offset(first - 1, 0) <= cs.prefix_chars:
+        while first > 0 and line_start - idx.offset(first - 1, 0) <= cs.prefix_chars:
             first -= 1
         if first > 0:
             first = min(line, -(-first // WINDOW_STEP_LINES) * WINDOW_STEP_LINES)
@@ -222,12 +226,20 @@ class CompletionService:
             and self.settings.context.enabled
             and self.settings.context.budget_tokens > 0
         ):
-            try:
-                snippets = self.retriever.retrieve(
-                    doc.path, doc.text, line, col, doc.language, (first, last), count_tokens
-                )
-            except Exception:  # context is a bonus: never lose the completion over it
-                log.exception("context retrieval failed")
+            # the snippets open the prompt: within one line they are kept as they were, so that
+            # typing never changes the front of the prompt (and retrieval runs once per line)
+            key = (doc.uri, line, first, last, hash(doc.text[:line_start]))
+            memo = self._snippets
+            if memo is not None and memo[0] == key:
+                snippets = list(memo[1])
+            else:
+                try:
+                    snippets = self.retriever.retrieve(
+                        doc.path, doc.text, line, col, doc.language, (first, last), count_tokens
+                    )
+                    self._snippets = (key, tuple(snippets))
+                except Exception:  # context is a bonus: never lose the completion over it
+                    log.exception("context retrieval failed")
         return Plan(
             doc,
             line,

@@ -7,6 +7,11 @@ model's end-of-generation ids and the family's stop tokens, at ``max_tokens``, o
 ``cancel`` being set; prompt evaluation is interrupted through llama.cpp's abort callback. A prompt
 that ends in text is token-healed (``heal``, ``engine.healing``): it stops a few tokens short and a
 logits processor makes the first generated tokens spell them again.
+
+Every prompt token evaluated is counted (``counters``): tests and ``slm.status`` check that typing
+within a line evaluates only the new tokens. ``warm`` evaluates the stable part of a prompt ahead of
+a request (the parts before the typed line, ``stable_tokens``), chunk by chunk, so that a real
+request interrupts it within one chunk and finds that part in the KV cache.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +120,21 @@ def check_model_file(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+@dataclass
+class EngineCounters:
+    """What the engine has evaluated since it loaded (read by tests, ``slm.status`` and the benchmarks)."""
+
+    prompt_tokens_evaluated: int = 0  #: prompt tokens decoded for requests (KV-cache hits excluded)
+    tokens_generated: int = 0
+    requests: int = 0
+    warm_tokens_evaluated: int = 0  #: prompt tokens decoded by background warm-ups
+    warmups: int = 0
+    warmups_interrupted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
 class LlamaEngine:
     """A GGUF model loaded in this process (implements ``engine.base.Engine``)."""
 
@@ -154,6 +175,7 @@ class LlamaEngine:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
+        self.counters = EngineCounters()
         self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
@@ -182,7 +204,7 @@ class LlamaEngine:
         self.heal_tokens = (
             settings.heal_tokens if settings.heal_tokens >= 0 else self.family.heal_tokens
         )
-        if self.heal_tokens and self.family.layout[-1:] == ("$prefix",):
+        if self.heal_tokens and self.family.ends_in_text:
             # prompts will end in text: index the vocabulary now (165 ms for 49k tokens) rather
             # than in the user's first completion
             self._vocabulary()
@@ -352,6 +374,7 @@ class LlamaEngine:
             gen.stop_reason = "cancelled"
             return gen
         self.llm.set_seed(params.seed)
+        self.counters.requests += 1
         t0 = time.perf_counter()
         if not self._evaluate_prompt(ids, cached, cancel):
             gen.stop_reason = "cancelled"
@@ -390,6 +413,9 @@ class LlamaEngine:
             ):
                 if t_first is None:
                     t_first = time.perf_counter()
+                    self.counters.prompt_tokens_evaluated += 1  # the last prompt token
+                else:
+                    self.counters.tokens_generated += 1
                 if tok in self._eog:
                     gen.stop_reason = "eos"
                     break
@@ -441,16 +467,72 @@ class LlamaEngine:
         the KV cache: while the user types, each request carries the evaluation on from where the
         superseded one stopped, instead of throwing a half-evaluated prompt away on every key.
         """
+        return self._evaluate(ids, cached, len(ids) - 1, cancel, warm=False)
+
+    def _evaluate(
+        self, ids: list[int], cached: int, upto: int, cancel: threading.Event, warm: bool
+    ) -> bool:
+        """Bring the KV cache to ``ids[:upto]`` (from its ``cached`` leading tokens), chunk by chunk."""
         llm = self.llm
-        start = min(cached, len(ids) - 1)
+        start = min(cached, upto)
         if llm.n_tokens > start:
             llm.n_tokens = start  # forget what diverges (eval drops those KV cells)
         chunk = max(1, self.prompt_chunk)
-        while llm.n_tokens < len(ids) - 1:
+        while llm.n_tokens < upto:
             if cancel.is_set():
                 return False
-            llm.eval(ids[llm.n_tokens : min(llm.n_tokens + chunk, len(ids) - 1)])
+            piece = ids[llm.n_tokens : min(llm.n_tokens + chunk, upto)]
+            llm.eval(piece)
+            if warm:
+                self.counters.warm_tokens_evaluated += len(piece)
+            else:
+                self.counters.prompt_tokens_evaluated += len(piece)
         return True
+
+    # ------------------------------------------------------------------ warming the cache
+    def stable_tokens(self, prompt: Prompt, ids: list[int] | None = None) -> int:
+        """How many leading prompt tokens stay the same while the user types within the cursor's line.
+
+        Exact for layouts with ``$line_prefix`` (the parts before the typed line); for prompts that
+        end in the text before the cursor, all but the tokens of the cursor's line and one more (the
+        seam may retokenize); 0 for other layouts.
+        """
+        ids = self.prompt_tokens(prompt) if ids is None else ids
+        if prompt.stable_parts is not None:
+            n = 1 if prompt.add_bos and self._add_bos and self.info.bos_id is not None else 0
+            for part in prompt.parts[: prompt.stable_parts]:
+                n += 1 if part.kind == "special" else len(self.tokenize_text(part.text))
+            return min(n, len(ids))
+        if self.family.ends_in_text and prompt.fim is not None:
+            line = prompt.fim.prefix[prompt.fim.prefix.rfind("\n") + 1 :]
+            return max(0, len(ids) - len(self.tokenize_text(line)) - 1)
+        return 0
+
+    def warm(self, prompt: Prompt, cancel: threading.Event) -> int:
+        """Evaluate the stable part of ``prompt`` into the KV cache (a background warm-up); returns
+        the tokens evaluated. Stops between two chunks once ``cancel`` is set; what finished stays."""
+        ids = self.prompt_tokens(prompt)
+        upto = min(self.stable_tokens(prompt, ids), len(ids) - 1)
+        if upto <= 0 or len(ids) > self.info.n_ctx - 1:
+            return 0
+        cached = self.cached_prefix(ids)
+        if cached >= upto:
+            return 0
+        self.counters.warmups += 1
+        before = self.counters.warm_tokens_evaluated
+        self._cancel = (
+            cancel  # llama.cpp's abort callback: a real request never waits a whole chunk
+        )
+        try:
+            done = self._evaluate(ids, cached, upto, cancel, warm=True)
+        except RuntimeError:
+            done = False
+            self._resync_after_abort()
+        finally:
+            self._cancel = None
+        if not done:
+            self.counters.warmups_interrupted += 1
+        return self.counters.warm_tokens_evaluated - before
 
     def _resync_after_abort(self) -> None:
         """After an interrupted decode, drop KV entries beyond what the Python side knows was evaluated."""

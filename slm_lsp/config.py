@@ -195,6 +195,10 @@ class CompletionSettings:
     check_parse: bool = setting(
         True, "Drop a completion that turns a file that parsed into one that does not."
     )
+    warm_cache: bool = setting(
+        True,
+        "Evaluate the stable part of the next prompt in the background (when a file opens, when an edit moves to another region, when edits pause): at the lowest priority, interrupted by any request within one prompt chunk. In-process model only.",
+    )
     partial_notifications: bool = setting(
         False,
         "Send `slm/partialCompletion` notifications with the text generated so far (editor plugins draw it as ghost text).",

@@ -125,6 +125,9 @@ class EngineCounters:
     """What the engine has evaluated since it loaded (read by tests, ``slm.status`` and the benchmarks)."""
 
     prompt_tokens_evaluated: int = 0  #: prompt tokens decoded for requests (KV-cache hits excluded)
+    #: of those, the ones past the prompt's stable part (``stable_tokens``): what typing within a
+    #: line costs (for a layout without a stable part, every token evaluated)
+    line_tokens_evaluated: int = 0
     tokens_generated: int = 0
     requests: int = 0
     warm_tokens_evaluated: int = 0  #: prompt tokens decoded by background warm-ups
@@ -176,6 +179,7 @@ class LlamaEngine:
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
         self.counters = EngineCounters()
+        self._stable = 0  #: stable tokens of the prompt being evaluated (for the counters)
         self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
@@ -272,10 +276,18 @@ class LlamaEngine:
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The token ids sent to the model for ``prompt``."""
+        return self._tokens(prompt)[0]
+
+    def _tokens(self, prompt: Prompt) -> tuple[list[int], int]:
+        """The prompt's ids and how many of them stay the same while the user types within the
+        cursor's line (``stable_tokens``)."""
         ids: list[int] = []
         if prompt.add_bos and self._add_bos and self.info.bos_id is not None:
             ids.append(self.info.bos_id)
-        for part in prompt.parts:
+        stable: int | None = None
+        for i, part in enumerate(prompt.parts):
+            if i == prompt.stable_parts:
+                stable = len(ids)
             if part.kind == "special":
                 tid = self.special_id(part.text)
                 if tid is None:
@@ -288,7 +300,16 @@ class LlamaEngine:
                 ids.append(tid)
             else:
                 ids.extend(self.tokenize_text(part.text))
-        return ids
+        if stable is None:
+            if prompt.stable_parts is not None:
+                stable = len(ids)  # nothing typed on the line yet
+            elif self.family.ends_in_text and prompt.fim is not None:
+                # all but the tokens of the cursor's line and one more (the seam may retokenize)
+                line = prompt.fim.prefix[prompt.fim.prefix.rfind("\n") + 1 :]
+                stable = max(0, len(ids) - len(self.tokenize_text(line)) - 1)
+            else:
+                stable = 0
+        return ids, stable
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize_text(text))
@@ -356,7 +377,8 @@ class LlamaEngine:
         cancel: threading.Event,
         on_text: Callable[[str], bool | None] | None = None,
     ) -> Generation:
-        ids, healing = self.heal(prompt, self.prompt_tokens(prompt))
+        full, stable = self._tokens(prompt)
+        ids, healing = self.heal(prompt, full)
         # respelling the healed text takes at most one token per byte, on top of max_tokens
         limit = self.info.n_ctx - params.max_tokens - 1 - len(healing)
         if len(ids) > limit:
@@ -375,6 +397,7 @@ class LlamaEngine:
             return gen
         self.llm.set_seed(params.seed)
         self.counters.requests += 1
+        self._stable = stable
         t0 = time.perf_counter()
         if not self._evaluate_prompt(ids, cached, cancel):
             gen.stop_reason = "cancelled"
@@ -414,6 +437,7 @@ class LlamaEngine:
                 if t_first is None:
                     t_first = time.perf_counter()
                     self.counters.prompt_tokens_evaluated += 1  # the last prompt token
+                    self.counters.line_tokens_evaluated += 1
                 else:
                     self.counters.tokens_generated += 1
                 if tok in self._eog:
@@ -482,37 +506,32 @@ class LlamaEngine:
             if cancel.is_set():
                 return False
             piece = ids[llm.n_tokens : min(llm.n_tokens + chunk, upto)]
+            at = llm.n_tokens
             llm.eval(piece)
             if warm:
                 self.counters.warm_tokens_evaluated += len(piece)
             else:
                 self.counters.prompt_tokens_evaluated += len(piece)
+                self.counters.line_tokens_evaluated += max(
+                    0, at + len(piece) - max(at, self._stable)
+                )
         return True
 
     # ------------------------------------------------------------------ warming the cache
-    def stable_tokens(self, prompt: Prompt, ids: list[int] | None = None) -> int:
+    def stable_tokens(self, prompt: Prompt) -> int:
         """How many leading prompt tokens stay the same while the user types within the cursor's line.
 
         Exact for layouts with ``$line_prefix`` (the parts before the typed line); for prompts that
-        end in the text before the cursor, all but the tokens of the cursor's line and one more (the
-        seam may retokenize); 0 for other layouts.
+        end in the text before the cursor, all but the tokens of the cursor's line and one more; 0
+        for other layouts (the end of the prefix sits before the suffix: every key changes it).
         """
-        ids = self.prompt_tokens(prompt) if ids is None else ids
-        if prompt.stable_parts is not None:
-            n = 1 if prompt.add_bos and self._add_bos and self.info.bos_id is not None else 0
-            for part in prompt.parts[: prompt.stable_parts]:
-                n += 1 if part.kind == "special" else len(self.tokenize_text(part.text))
-            return min(n, len(ids))
-        if self.family.ends_in_text and prompt.fim is not None:
-            line = prompt.fim.prefix[prompt.fim.prefix.rfind("\n") + 1 :]
-            return max(0, len(ids) - len(self.tokenize_text(line)) - 1)
-        return 0
+        return self._tokens(prompt)[1]
 
     def warm(self, prompt: Prompt, cancel: threading.Event) -> int:
         """Evaluate the stable part of ``prompt`` into the KV cache (a background warm-up); returns
         the tokens evaluated. Stops between two chunks once ``cancel`` is set; what finished stays."""
-        ids = self.prompt_tokens(prompt)
-        upto = min(self.stable_tokens(prompt, ids), len(ids) - 1)
+        ids, stable = self._tokens(prompt)
+        upto = min(stable, len(ids) - 1)
         if upto <= 0 or len(ids) > self.info.n_ctx - 1:
             return 0
         cached = self.cached_prefix(ids)

@@ -15,6 +15,7 @@ def status(ls: SlmServer) -> dict[str, Any]:
     worker = ls.worker
     engine = getattr(worker, "engine", None)
     info = getattr(engine, "info", None)
+    counters = getattr(engine, "counters", None)
     return {
         "model_state": worker.state if worker else "idle",
         "model_error": worker.error if worker else "",
@@ -26,6 +27,7 @@ def status(ls: SlmServer) -> dict[str, Any]:
         "cache_hits": ls.completion.cache.hits,
         "cache_misses": ls.completion.cache.misses,
         "indexed": ls.index is not None,
+        "engine_counters": counters.as_dict() if counters is not None else {},
     }
 
 

@@ -138,6 +138,14 @@ class EngineCounters:
         return asdict(self)
 
 
+#: Tokens of the speed probe run when the model loads (prompt, generated).
+SPEED_PROBE = (32, 4)
+#: Weight of a new request's speed in the running estimate.
+SPEED_EWMA = 0.3
+#: Prompt tokens a request must evaluate (tokens it must generate) to refine the estimate.
+SPEED_MIN_SAMPLE = 16
+
+
 class LlamaEngine:
     """A GGUF model loaded in this process (implements ``engine.base.Engine``)."""
 
@@ -179,6 +187,7 @@ class LlamaEngine:
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
         self.counters = EngineCounters()
+        self._speed: tuple[float, float] | None = None  #: prompt, generation tokens/s (``speed``)
         self._stable = 0  #: stable tokens of the prompt being evaluated (for the counters)
         self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
@@ -482,6 +491,8 @@ class LlamaEngine:
         first = t_first if t_first is not None else t1
         gen.prompt_ms = (first - t0) * 1000
         gen.gen_ms = (t1 - first) * 1000
+        if gen.stop_reason != "cancelled":
+            self._learn_speed(gen)
         return gen
 
     def _evaluate_prompt(self, ids: list[int], cached: int, cancel: threading.Event) -> bool:
@@ -516,6 +527,37 @@ class LlamaEngine:
                     0, at + len(piece) - max(at, self._stable)
                 )
         return True
+
+    # ------------------------------------------------------------------ speed
+    def speed(self) -> tuple[float, float]:
+        """Prompt and generation tokens per second: probed once (``SPEED_PROBE``), then a running
+        average of real requests (the machine's load changes them)."""
+        if self._speed is None:
+            ids = (self.tokenize_text("def total(values):\n    return sum(values)\n" * 8) or [0])[
+                : SPEED_PROBE[0]
+            ]
+            llm = self.llm
+            llm.n_tokens = 0  # the probe runs before any request: nothing worth keeping is cached
+            t0 = time.perf_counter()
+            llm.eval(ids)
+            t1 = time.perf_counter()
+            for _ in range(SPEED_PROBE[1]):
+                llm.eval([ids[-1]])
+            t2 = time.perf_counter()
+            llm.n_tokens = 0
+            self._speed = (len(ids) / max(1e-6, t1 - t0), SPEED_PROBE[1] / max(1e-6, t2 - t1))
+            log.info("model speed: %.0f prompt tokens/s, %.0f generated tokens/s", *self._speed)
+        return self._speed
+
+    def _learn_speed(self, gen: Generation) -> None:
+        if self._speed is None:
+            return
+        p, g = self._speed
+        if gen.n_prompt_evaluated >= SPEED_MIN_SAMPLE and gen.prompt_ms > 0:
+            p += SPEED_EWMA * (gen.n_prompt_evaluated / (gen.prompt_ms / 1000) - p)
+        if gen.n_generated >= SPEED_MIN_SAMPLE // 4 and gen.gen_ms > 0:
+            g += SPEED_EWMA * (gen.n_generated / (gen.gen_ms / 1000) - g)
+        self._speed = (p, g)
 
     # ------------------------------------------------------------------ warming the cache
     def stable_tokens(self, prompt: Prompt) -> int:

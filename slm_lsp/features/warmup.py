@@ -40,7 +40,7 @@ def warm(ls: SlmServer, uri: str, line: int, col: int) -> None:
         warm_fn = getattr(engine, "warm", None)
         if warm_fn is None or cancel.is_set():
             return 0
-        plan = service.plan(doc, line, col, engine.count_tokens)
+        plan = service.plan(doc, line, col, engine.count_tokens, service.budgets(engine))
         if cancel.is_set():
             return 0
         return int(warm_fn(service.fit(engine, plan), cancel))

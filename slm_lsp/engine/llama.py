@@ -192,10 +192,7 @@ class LlamaEngine:
         self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
-        self._abort_cb = llama_cpp.ggml_abort_callback(
-            lambda _data: self._cancel is not None and self._cancel.is_set()
-        )
-        llama_cpp.llama_set_abort_callback(self.llm.ctx, self._abort_cb, None)
+        self._abort = _AbortFlag(llama_cpp, self.llm.ctx)
 
         fim_ids = {}
         for role in FIM_ROLES:
@@ -412,7 +409,7 @@ class LlamaEngine:
             gen.stop_reason = "cancelled"
             gen.prompt_ms = (time.perf_counter() - t0) * 1000
             return gen
-        self._cancel = cancel
+        self._watch(cancel)
         pending = b""
         t_first: float | None = None
         stop_text = tuple(s for s in prompt.stop_text if s)
@@ -484,7 +481,7 @@ class LlamaEngine:
             else:
                 raise EngineError(f"llama.cpp failed while generating: {exc}") from None
         finally:
-            self._cancel = None
+            self._watch(None)
         t1 = time.perf_counter()
         if pending:
             gen.text += pending.decode("utf-8", errors="ignore")
@@ -581,19 +578,28 @@ class LlamaEngine:
             return 0
         self.counters.warmups += 1
         before = self.counters.warm_tokens_evaluated
-        self._cancel = (
-            cancel  # llama.cpp's abort callback: a real request never waits a whole chunk
-        )
+        self._watch(cancel)  # a request need not even wait for the chunk to finish
         try:
             done = self._evaluate(ids, cached, upto, cancel, warm=True)
         except RuntimeError:
             done = False
             self._resync_after_abort()
         finally:
-            self._cancel = None
+            self._watch(None)
         if not done:
             self.counters.warmups_interrupted += 1
         return self.counters.warm_tokens_evaluated - before
+
+    def _watch(self, cancel: threading.Event | None) -> None:
+        """Let llama.cpp abort a decode when ``cancel`` is set (an event with ``on_set``, such as the
+        worker's); None: stop watching. Plain events are checked between chunks and tokens only."""
+        self._cancel = cancel
+        self._abort.clear()
+        add = getattr(cancel, "on_set", None)
+        if add is not None:
+            add(self._abort.raise_if(cancel))
+            if cancel is not None and cancel.is_set():
+                self._abort.raise_if(cancel)()
 
     def _resync_after_abort(self) -> None:
         """After an interrupted decode, drop KV entries beyond what the Python side knows was evaluated."""
@@ -607,6 +613,38 @@ class LlamaEngine:
         if llm is not None:
             llm.close()
             self.llm = None  # type: ignore[assignment]
+
+
+class _AbortFlag:
+    """llama.cpp's abort callback without Python in the loop.
+
+    ggml asks the callback between compute steps, hundreds of times per decode. A Python callback
+    takes the GIL each time: in the server, where the event loop and other threads hold it, every
+    decode then waits on them (requests through the server ran far slower than the same ids in a
+    bare process). Here the callback is libc's ``strlen`` on a two-byte buffer: it answers 0 (go
+    on) until ``raise_`` writes a non-zero first byte, then 1 (abort); no GIL is taken.
+    """
+
+    def __init__(self, llama_cpp: Any, ctx: Any) -> None:
+        self._buf = ctypes.create_string_buffer(2)
+        libc = ctypes.CDLL(None)
+        address = ctypes.cast(libc.strlen, ctypes.c_void_p).value
+        self._cb = llama_cpp.ggml_abort_callback(address)
+        llama_cpp.llama_set_abort_callback(ctx, self._cb, ctypes.cast(self._buf, ctypes.c_void_p))
+        self._token = 0  #: which watch is current: an old event set late must not abort a new one
+
+    def clear(self) -> None:
+        self._token += 1
+        self._buf[0] = b"\x00"
+
+    def raise_if(self, cancel: threading.Event | None) -> Callable[[], None]:
+        token = self._token
+
+        def raise_() -> None:
+            if token == self._token:
+                self._buf[0] = b"\x01"
+
+        return raise_
 
 
 def _decode_complete(data: bytes) -> str | None:

@@ -27,12 +27,32 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class CancelEvent(threading.Event):
+    """A job's cancel event that also calls the functions registered with ``on_set`` when set (the
+    engine uses it to abort a decode from C, without a Python callback per compute step)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_set(self, fn: Callable[[], None]) -> None:
+        self._listeners.append(fn)
+
+    def set(self) -> None:
+        super().set()
+        for fn in list(self._listeners):
+            try:
+                fn()
+            except Exception:  # a listener's failure must not stop the cancellation
+                log.exception("cancel listener failed")
+
+
 @dataclass
 class Job(Generic[T]):
     key: str
     fn: Callable[[Engine, threading.Event], T]
     future: Future[T | None] = field(default_factory=Future)
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=CancelEvent)
     warm: bool = False  #: a background warm-up, interrupted by any request
 
 
@@ -132,6 +152,13 @@ class EngineWorker:
     @property
     def busy(self) -> bool:
         return self._running is not None
+
+    @property
+    def serving(self) -> bool:
+        """Whether a request (not a warm-up) runs or waits: background CPU work should wait too,
+        since on a small machine it would take the model's cores."""
+        running = self._running
+        return bool(self._jobs) or (running is not None and not running.warm)
 
     # ------------------------------------------------------------------ thread
     def _set_state(self, state: str, message: str = "") -> None:

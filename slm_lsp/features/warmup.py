@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 REGION_LINES = 8
 #: Pause after an edit, without a completion request, before warming at it (seconds).
 IDLE_S = 0.3
+#: Documents larger than this are not warmed: planning one takes long enough to delay a request
+#: that arrives meanwhile (a warm-up is interruptible only once it evaluates).
+WARM_MAX_CHARS = 300_000
 
 
 def warm(ls: SlmServer, uri: str, line: int, col: int) -> None:
@@ -32,7 +35,7 @@ def warm(ls: SlmServer, uri: str, line: int, col: int) -> None:
     if not (ls.settings.completion.enabled and ls.completions_enabled):
         return
     doc = ls.document(uri)
-    if doc is None:
+    if doc is None or len(doc.text) > WARM_MAX_CHARS:
         return
     service = ls.completion
 

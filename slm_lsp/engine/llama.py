@@ -133,6 +133,9 @@ class EngineCounters:
     warm_tokens_evaluated: int = 0  #: prompt tokens decoded by background warm-ups
     warmups: int = 0
     warmups_interrupted: int = 0
+    restores: int = (
+        0  #: requests that found their prompt in the saved KV state (after a speculative warm-up)
+    )
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -144,6 +147,8 @@ SPEED_PROBE = (32, 4)
 SPEED_EWMA = 0.3
 #: Prompt tokens a request must evaluate (tokens it must generate) to refine the estimate.
 SPEED_MIN_SAMPLE = 16
+#: A warm-up that would overwrite at least this many cached tokens first saves them (``_Saved``).
+SAVE_MIN_TOKENS = 16
 
 
 class LlamaEngine:
@@ -188,6 +193,8 @@ class LlamaEngine:
         self.prompt_chunk = settings.prompt_chunk
         self.counters = EngineCounters()
         self._speed: tuple[float, float] | None = None  #: prompt, generation tokens/s (``speed``)
+        #: the KV cache a speculative warm-up displaced (restored when a request wants it back)
+        self._saved: tuple[list[int], Any] | None = None
         self._stable = 0  #: stable tokens of the prompt being evaluated (for the counters)
         self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
@@ -394,6 +401,7 @@ class LlamaEngine:
         gen = Generation(prompt_tokens=ids, n_prompt=len(ids))
         if not ids:  # nothing before the cursor and no BOS: nothing to go on
             return gen
+        self._restore_if_better(ids)
         cached = self.cached_prefix(ids)
         gen.n_prompt_evaluated = (
             len(ids) - (cached - 1 if cached == len(ids) else cached) if cached else len(ids)
@@ -573,9 +581,13 @@ class LlamaEngine:
         upto = min(stable, len(ids) - 1)
         if upto <= 0 or len(ids) > self.info.n_ctx - 1:
             return 0
+        self._restore_if_better(ids)
         cached = self.cached_prefix(ids)
         if cached >= upto:
             return 0
+        if self.llm.n_tokens - cached >= SAVE_MIN_TOKENS:
+            # a speculative prompt (the next line) would overwrite the current one: keep a copy
+            self._save()
         self.counters.warmups += 1
         before = self.counters.warm_tokens_evaluated
         self._watch(cancel)  # a request need not even wait for the chunk to finish
@@ -589,6 +601,47 @@ class LlamaEngine:
         if not done:
             self.counters.warmups_interrupted += 1
         return self.counters.warm_tokens_evaluated - before
+
+    # ------------------------------------------------------------------ a second KV state
+    def _save(self) -> None:
+        """Copy the KV cache's tokens and cells aside (one copy; a few MB for a small model)."""
+        lib, ctx = self._lib, self.llm.ctx
+        try:
+            size = lib.llama_state_seq_get_size(ctx, 0)
+            buf = (ctypes.c_uint8 * size)()
+            if lib.llama_state_seq_get_data(ctx, buf, size, 0) != size:
+                return
+        except Exception:  # pragma: no cover - an older llama.cpp: warm-ups just overwrite
+            log.debug("could not save the KV state", exc_info=True)
+            return
+        self._saved = (list(self.llm.input_ids[: self.llm.n_tokens]), buf)
+
+    def _restore_if_better(self, ids: list[int]) -> None:
+        """Swap the saved KV state in when it holds a longer start of ``ids`` than the cache does."""
+        if self._saved is None:
+            return
+        saved_ids, buf = self._saved
+        have = self.cached_prefix(ids)
+        shared = 0
+        for a, b in zip(saved_ids, ids, strict=False):
+            if a != b:
+                break
+            shared += 1
+        if shared <= have + SAVE_MIN_TOKENS // 2:
+            return
+        llm = self.llm
+        self._saved = None
+        self._save()  # the state being replaced becomes the saved one (a swap)
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        if self._lib.llama_state_seq_set_data(llm.ctx, buf, len(buf), 0) == 0:
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            llm.n_tokens = 0
+            return
+        llm.input_ids[: len(saved_ids)] = saved_ids
+        llm.n_tokens = len(saved_ids)
+        if hasattr(llm, "_requires_eval"):
+            llm._requires_eval = True  # the logits are not those of the restored tokens
+        self.counters.restores += 1
 
     def _watch(self, cancel: threading.Event | None) -> None:
         """Let llama.cpp abort a decode when ``cancel`` is set (an event with ``on_set``, such as the

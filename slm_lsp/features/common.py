@@ -135,4 +135,7 @@ async def complete(
     if on_suggestion is not None:
         for s in outcome.suggestions:
             on_suggestion(s.text, s.label)
+    from slm_lsp.features import warmup
+
+    warmup.after_answer(ls, doc, line, col)  # the next line's prompt, while the user reads this
     return outcome

@@ -1,8 +1,9 @@
 """Background cache warm-ups: evaluate the stable part of the next prompt before the user asks.
 
-When a document opens, when an edit lands in another region of it, and when edits pause without a
-completion request, the prompt the next request will need is planned at the edit (or at the top
-of a newly opened file) and its stable part — everything before the typed part of the line — is
+When a document opens, when an edit lands in another region of it, when edits pause without a
+completion request, and after a suggestion at the end of a line (the next line's prompt, as if
+Enter were pressed: the engine keeps the current prompt's cache aside and swaps it back if the user
+types on instead), the prompt the next request will need is planned and its stable part — everything before the typed part of the line — is
 evaluated into the model's KV cache by ``EngineWorker.warm``: at the lowest priority, never while a
 request waits, interrupted by any request within one prompt chunk (what finished stays cached).
 """
@@ -11,9 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from slm_lsp.text import TextIndex
+
 if TYPE_CHECKING:  # pragma: no cover
+    from slm_lsp.completion import Document
     from slm_lsp.server import SlmServer
 
 log = logging.getLogger(__name__)
@@ -27,14 +32,15 @@ IDLE_S = 0.3
 WARM_MAX_CHARS = 300_000
 
 
-def warm(ls: SlmServer, uri: str, line: int, col: int) -> None:
-    """Queue a warm-up of the prompt at (``line``, ``col``) of ``uri`` (replaces a waiting one)."""
+def warm(ls: SlmServer, uri: str, line: int, col: int, doc: Document | None = None) -> None:
+    """Queue a warm-up of the prompt at (``line``, ``col``) of ``uri`` — of ``doc`` when given (a
+    text the editor does not have yet) — replacing a waiting one."""
     worker = ls.worker
     if worker is None or worker.state != "ready" or not ls.settings.completion.warm_cache:
         return
     if not (ls.settings.completion.enabled and ls.completions_enabled):
         return
-    doc = ls.document(uri)
+    doc = doc or ls.document(uri)
     if doc is None or len(doc.text) > WARM_MAX_CHARS:
         return
     service = ls.completion
@@ -49,6 +55,23 @@ def warm(ls: SlmServer, uri: str, line: int, col: int) -> None:
         return int(warm_fn(service.fit(engine, plan), cancel))
 
     worker.warm(uri, job)
+
+
+def after_answer(ls: SlmServer, doc: Document, line: int, col: int) -> None:
+    """After a suggestion at the end of a line: warm the next line's prompt (Enter pressed here,
+    the line's indentation kept, one level more after a ``:``/``{``)."""
+    idx = TextIndex(doc.text)
+    if line >= idx.line_count:
+        return
+    text = idx.line(line)
+    if text[col:].strip() or not text[:col].strip():
+        return
+    indent = text[: len(text) - len(text.lstrip())]
+    if text.rstrip().endswith((":", "{", "(", "[")):
+        indent += "\t" if indent.startswith("\t") else "    "
+    cur = idx.offset(line, col)
+    ahead = replace(doc, text=doc.text[:cur] + "\n" + indent + doc.text[cur:], version=None)
+    warm(ls, doc.uri, line + 1, len(indent), ahead)
 
 
 class WarmTracker:

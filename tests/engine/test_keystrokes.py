@@ -158,3 +158,23 @@ def test_the_typed_line_sits_after_the_middle_token(tiny_model_path: Path, famil
         assert "a = 1\n" in eng.detokenize(ids[:at]) and "    b" not in eng.detokenize(ids[:at])
     finally:
         eng.close()
+
+
+def test_a_speculative_next_line_warm_up_keeps_the_current_line(engine: LlamaEngine) -> None:
+    """Warming the next line's prompt sets the current one aside; whichever the user picks is cached."""
+    params = GenerationParams(max_tokens=1)
+    here = build_prompt(engine.family, prefix=HEAD + LINE, suffix=SUFFIX)
+    engine.generate(here, params, threading.Event())
+    enter = build_prompt(engine.family, prefix=HEAD + LINE + "\n    ", suffix=SUFFIX)
+    assert engine.warm(enter, threading.Event()) > 50  # the suffix again, after the new line
+    # the user types on in the same line: its cache comes back instead of being rebuilt
+    on = build_prompt(engine.family, prefix=HEAD + LINE + ")", suffix=SUFFIX)
+    gen = engine.generate(on, params, threading.Event())
+    assert engine.counters.restores == 1 and gen.n_prompt_evaluated <= 3
+    # ... or presses Enter after all: the warmed next line comes back in turn
+    gen = engine.generate(
+        build_prompt(engine.family, prefix=HEAD + LINE + "\n    x", suffix=SUFFIX),
+        params,
+        threading.Event(),
+    )
+    assert engine.counters.restores == 2 and gen.n_prompt_evaluated <= 3

@@ -178,7 +178,8 @@ async def drive(server_cmd: list[str], root: Path, sessions: list[Session], quic
     except (asyncio.TimeoutError, Exception):
         pass
     drainer.cancel()
-    final_d = {k: _get(final, k) for k in ("model_state", "model", "family", "cache_hits", "cache_misses", "last_latency_ms", "indexed")}
+    final_d = {k: _get(final, k) for k in ("model_state", "model", "family", "cache_hits", "cache_misses", "last_latency_ms", "indexed", "engine_counters")}
+    final_d["engine_counters_at_start"] = _get(status, "engine_counters")
     return requests, final_d, load_s
 
 
@@ -308,6 +309,46 @@ def _attach_retriever(service: Any, settings: Any, root: Path) -> str:
 
 
 # ----------------------------------------------------------------------------------------- report
+#: A gap before the next key at least this long is a pause (the issue's figure: a suggestion should show in it).
+PAUSE_S = 0.4
+
+
+def pause_figures(requests: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """For every pause (the last key before a gap of ``PAUSE_S`` or more, or the session's last key): was a
+    suggestion shown before the next key, and how long after the key; with the floor of those requests.
+    Works on a result file's ``requests`` and ``replay`` lists (so older runs can be re-read)."""
+    by_session: dict[int, list[dict[str, Any]]] = {}
+    for r in requests:
+        by_session.setdefault(r["session"], []).append(r)
+    floor = {(row["session"], row["key"]): row["floor_ms"] for row in rows}
+    pauses, shown, lat, floors = 0, 0, [], []
+    for reqs in by_session.values():
+        reqs.sort(key=lambda r: r["key"])
+        for i, r in enumerate(reqs):
+            nxt = reqs[i + 1]["sent"] if i + 1 < len(reqs) else None
+            if nxt is not None and nxt - r["sent"] < PAUSE_S:
+                continue
+            pauses += 1
+            done = r.get("done")
+            if r.get("items") and done is not None and (nxt is None or done <= nxt) and not r.get("cancelled"):
+                shown += 1
+                lat.append((done - r["sent"]) * 1000)
+                if (r["session"], r["key"]) in floor:
+                    floors.append(floor[(r["session"], r["key"])])
+    p = common.percentile
+    lat.sort()
+    floors.sort()
+    return {
+        "pauses": pauses,
+        "pauses_with_suggestion": shown,
+        "pauses_with_suggestion_pct": round(100 * shown / pauses, 1) if pauses else None,
+        "pause_latency_ms_p50": common._r(p(lat, 50)) if lat else None,
+        "pause_latency_ms_p95": common._r(p(lat, 95)) if lat else None,
+        "pause_floor_ms_p50": common._r(p(floors, 50)) if floors else None,
+        "pause_floor_ms_p95": common._r(p(floors, 95)) if floors else None,
+    }
+
+
 def analyse(requests: list[Request], rep: dict[str, Any], status: dict[str, Any], debounce_ms: float = 30.0) -> dict[str, Any]:
     answered = [r for r in requests if not r.cancelled and not r.error and r.done is not None]
     lat = [r.latency_ms for r in answered if r.latency_ms is not None]
@@ -352,6 +393,18 @@ def analyse(requests: list[Request], rep: dict[str, Any], status: dict[str, Any]
         "prompt_mismatches": rep["prompt_mismatches"],
         "retriever": rep["retriever"],
     }
+    warm_r = sorted(row["server_ms"] / row["raw_ms"] for row in rows if row["raw_ms"] > 0 and row["n_evaluated"] <= WARM_SHARE * row["n_prompt"])
+    cold_r = sorted(row["server_ms"] / row["raw_ms"] for row in rows if row["raw_ms"] > 0 and row["n_evaluated"] >= COLD_SHARE * row["n_prompt"])
+    out["overhead_ratio_warm_p50"] = round(p50(warm_r, 50), 3) if warm_r else None
+    out["overhead_ratio_cold_p50"] = round(p50(cold_r, 50), 3) if cold_r else None
+    out["overhead_n_warm_cold"] = [len(warm_r), len(cold_r)]
+    out.update(pause_figures([asdict(r) for r in requests], rows))
+    start, end = status.get("engine_counters_at_start") or {}, status.get("engine_counters") or {}
+    if end:
+        delta = {k: end.get(k, 0) - start.get(k, 0) for k in end}
+        out["engine_counters"] = delta
+        out["tokens_evaluated_per_key"] = round(delta.get("prompt_tokens_evaluated", 0) / max(1, len(requests)), 2)
+        out["line_tokens_evaluated_per_key"] = round(delta.get("line_tokens_evaluated", 0) / max(1, len(requests)), 2)
     return out
 
 
@@ -456,6 +509,10 @@ def run(args: Any) -> dict[str, Any]:
             ("warm / cold p50 server (ms)", f"{s['server_warm_ms_p50']} / {s['server_cold_ms_p50']} (n={s['server_warm_n']}/{s['server_cold_n']})", ""),
             ("warm speed-up server / raw", f"{s['warm_speedup_server']} / {s['warm_speedup_raw']}", ">= 3  " + result["targets"]["warm_speedup"]["verdict"]),
             ("prompt tokens: total / evaluated / changed / generated (mean)", f"{s['mean_prompt_tokens']} / {s['mean_tokens_evaluated']} / {s['mean_tokens_changed']} / {s['mean_tokens_generated']}", ""),
+            ("pauses >= 400 ms ending with a suggestion", f"{s['pauses_with_suggestion']} of {s['pauses']} ({s['pauses_with_suggestion_pct']} %)", ">= 90 %"),
+            ("pause: last key to suggestion p50 / p95 (ms); floor p50 / p95", f"{s['pause_latency_ms_p50']} / {s['pause_latency_ms_p95']}; {s['pause_floor_ms_p50']} / {s['pause_floor_ms_p95']}", "<= 1.2x / 2x floor"),
+            ("server ÷ raw p50, warm / cold (n)", f"{s['overhead_ratio_warm_p50']} / {s['overhead_ratio_cold_p50']} ({s['overhead_n_warm_cold']})", "<= 1.1"),
+            ("tokens evaluated per key: all / past the stable part (engine counters)", f"{s.get('tokens_evaluated_per_key')} / {s.get('line_tokens_evaluated_per_key')}", "<= 3 within a line"),
         ],
     )
     print(f"wrote {path}")

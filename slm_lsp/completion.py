@@ -39,6 +39,24 @@ WINDOW_STEP_LINES = 16
 MAX_FIT_ROUNDS = 6
 #: Temperature used for the extra alternatives of an invoked completion.
 ALTERNATIVE_TEMPERATURE = 0.7
+#: Characters per prompt token assumed when fitting character budgets to a token budget.
+CHARS_PER_TOKEN = 3.5
+#: Share of ``completion.target_latency_ms`` that generation may take at most.
+GENERATION_SHARE = 0.4
+#: The smallest budgets ``completion.target_latency_ms`` lowers to: prefix characters, generated tokens.
+MIN_PREFIX_CHARS = 120
+MIN_MAX_TOKENS = 4
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """How much of the file goes into a prompt and how much is generated (``CompletionService.budgets``)."""
+
+    prefix_chars: int
+    suffix_chars: int
+    context_tokens: int
+    max_tokens: int
+    note: str = ""  #: why the budgets were lowered below the settings (shown in ``slm/status``)
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,7 @@ class Plan:
     snippets: list[Snippet]
     cursor: postprocess.CursorContext
     multiline: bool
+    max_tokens: int = 0  #: tokens to generate at most (0: ``completion.max_tokens``)
 
 
 @dataclass
@@ -170,25 +189,72 @@ class CompletionService:
         self._base: _Baseline | None = (
             None  #: the last vetted document version (worker thread only)
         )
+        self.budget_note = ""  #: why budgets are below the settings, as last told to the user
+        #: the last snippets chosen and for which line (worker thread only; see ``plan``)
+        self._snippets: tuple[tuple[Any, ...], tuple[Snippet, ...]] | None = None
+
+    # ------------------------------------------------------------------ budgets
+    def budgets(self, engine: Engine | None = None) -> Budgets:
+        """The budgets of the next prompt: the settings, lowered so that a cold suggestion fits
+        ``completion.target_latency_ms`` at the engine's measured speed (``speed()``)."""
+        cs = self.settings.completion
+        full = Budgets(
+            cs.prefix_chars, cs.suffix_chars, self.settings.context.budget_tokens, cs.max_tokens
+        )
+        speed = getattr(engine, "speed", None)
+        if not cs.target_latency_ms or speed is None:
+            return full
+        prompt_tps, gen_tps = speed()
+        target_s = cs.target_latency_ms / 1000
+        max_tokens = max(
+            MIN_MAX_TOKENS, min(cs.max_tokens, int(gen_tps * target_s * GENERATION_SHARE))
+        )
+        prompt_budget = (target_s - max_tokens / max(gen_tps, 1e-6)) * prompt_tps
+        wanted = (cs.prefix_chars + cs.suffix_chars) / CHARS_PER_TOKEN + full.context_tokens
+        if prompt_budget >= wanted and max_tokens == cs.max_tokens:
+            return full
+        scale = max(0.0, min(1.0, prompt_budget / wanted)) if wanted else 1.0
+        # context goes first (it helps least per token), then the suffix, then the prefix
+        context = int(full.context_tokens * scale * scale)
+        suffix = int(cs.suffix_chars * scale)
+        prefix = max(MIN_PREFIX_CHARS, int(cs.prefix_chars * scale))
+        note = ""
+        if prompt_budget < MIN_PREFIX_CHARS / CHARS_PER_TOKEN:
+            note = (
+                f"the model evaluates about {prompt_tps:.0f} prompt tokens/s and generates "
+                f"{gen_tps:.0f} tokens/s: no prompt fits completion.target_latency_ms = "
+                f"{cs.target_latency_ms}, so suggestions use the smallest budgets and come late"
+            )
+        return Budgets(min(prefix, cs.prefix_chars), suffix, context, max_tokens, note)
 
     # ------------------------------------------------------------------ planning
     def plan(
-        self, doc: Document, line: int, col: int, count_tokens: Callable[[str], int] | None = None
+        self,
+        doc: Document,
+        line: int,
+        col: int,
+        count_tokens: Callable[[str], int] | None = None,
+        budgets: Budgets | None = None,
     ) -> Plan:
-        """Cut the window around the cursor and choose context (cheap; no model)."""
+        """Cut the window around the cursor and choose context (cheap; no model).
+
+        ``budgets``: from ``budgets(engine)`` (default: the settings as they are)."""
         cs = self.settings.completion
+        b = budgets or self.budgets()
         idx = TextIndex(doc.text)
         line = max(0, min(line, idx.line_count - 1))
         col = max(0, min(col, len(idx.line(line))))
         cur = idx.offset(line, col)
-        # prefix window: whole lines, its first line moved in steps so it stays put while typing
+        # prefix window: whole lines, measured from the start of the cursor's line (so typing within
+        # the line never moves it), its first line moved in steps so it stays put from line to line
+        line_start = idx.offset(line, 0)
         first = line
-        while first > 0 and cur - idx.offset(first - 1, 0) <= cs.prefix_chars:
+        while first > 0 and line_start - idx.offset(first - 1, 0) <= b.prefix_chars:
             first -= 1
         if first > 0:
             first = min(line, -(-first // WINDOW_STEP_LINES) * WINDOW_STEP_LINES)
         last = line
-        end_limit = cur + cs.suffix_chars
+        end_limit = cur + b.suffix_chars
         while last + 1 < idx.line_count and idx.offset(last + 2, 0) <= end_limit:
             last += 1
         prefix = doc.text[idx.offset(first, 0) : cur]
@@ -198,7 +264,7 @@ class CompletionService:
             else idx.offset(line, len(idx.line(line)))
         )
         suffix = doc.text[cur : max(cur, suffix_end)]
-        if cs.suffix_chars and last + 1 < idx.line_count:
+        if b.suffix_chars and last + 1 < idx.line_count:
             suffix += "\n"
         try:
             from slm_lsp.workspace.secrets import redact
@@ -217,17 +283,23 @@ class CompletionService:
             ),
         )
         snippets: list[Snippet] = []
-        if (
-            self.retriever is not None
-            and self.settings.context.enabled
-            and self.settings.context.budget_tokens > 0
-        ):
-            try:
-                snippets = self.retriever.retrieve(
-                    doc.path, doc.text, line, col, doc.language, (first, last), count_tokens
-                )
-            except Exception:  # context is a bonus: never lose the completion over it
-                log.exception("context retrieval failed")
+        if self.retriever is not None and self.settings.context.enabled and b.context_tokens > 0:
+            # the snippets open the prompt: within one line they are kept as they were, so that
+            # typing never changes the front of the prompt (and retrieval runs once per line)
+            key = (doc.uri, line, first, last, hash(doc.text[:line_start]))
+            memo = self._snippets
+            if memo is not None and memo[0] == key:
+                snippets = list(memo[1])
+            else:
+                try:
+                    snippets = self.retriever.retrieve(
+                        doc.path, doc.text, line, col, doc.language, (first, last), count_tokens
+                    )
+                    if b.context_tokens < self.settings.context.budget_tokens:
+                        snippets = _within(snippets, b.context_tokens, count_tokens)
+                    self._snippets = (key, tuple(snippets))
+                except Exception:  # context is a bonus: never lose the completion over it
+                    log.exception("context retrieval failed")
         return Plan(
             doc,
             line,
@@ -238,6 +310,7 @@ class CompletionService:
             snippets,
             cursor,
             postprocess.wants_multiline(cursor, cs.multiline),
+            b.max_tokens,
         )
 
     def prompt_for(self, engine: Engine, plan: Plan) -> Prompt:
@@ -307,8 +380,9 @@ class CompletionService:
         prompt = self.fit(engine, plan)
         out.prompt = prompt
         tokens_of = getattr(engine, "prompt_tokens", None)
+        max_tokens = plan.max_tokens or cs.max_tokens
         base = GenerationParams(
-            max_tokens=cs.max_tokens, temperature=cs.temperature, top_p=cs.top_p, seed=cs.seed
+            max_tokens=max_tokens, temperature=cs.temperature, top_p=cs.top_p, seed=cs.seed
         )
         seen: set[str] = set()
         for i in range(max(1, alternatives)):
@@ -316,7 +390,7 @@ class CompletionService:
                 base
                 if i == 0
                 else GenerationParams(
-                    cs.max_tokens,
+                    max_tokens,
                     max(cs.temperature, ALTERNATIVE_TEMPERATURE),
                     cs.top_p,
                     cs.seed + i,
@@ -455,6 +529,20 @@ class _Baseline:
                 (f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)
             }
         return self._findings
+
+
+def _within(
+    snippets: list[Snippet], tokens: int, count_tokens: Callable[[str], int] | None
+) -> list[Snippet]:
+    """The leading snippets that fit ``tokens`` (their order is kept: it is the prompt's front)."""
+    count = count_tokens or (lambda t: int(len(t) / CHARS_PER_TOKEN))
+    out: list[Snippet] = []
+    for sn in snippets:
+        tokens -= count(sn.text) + count(sn.path) + 4
+        if tokens < 0:
+            break
+        out.append(sn)
+    return out
 
 
 def _keep_tail_lines(text: str, chars: int) -> str:

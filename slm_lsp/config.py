@@ -201,6 +201,12 @@ class CompletionSettings:
         choices=("auto", "always", "never"),
     )
     max_lines: int = setting(12, "Most lines in a multi-line suggestion.", minimum=1, maximum=200)
+    target_latency_ms: int = setting(
+        0,
+        "Latency a cold suggestion (nothing in the KV cache) should stay within, e.g. 1500: the model's prompt and generation speed is measured once (a short probe before the first suggestion) and refined on every request and `prefix_chars`, `suffix_chars`, `context.budget_tokens` and `max_tokens` are lowered to fit. A model too slow for any prompt gets the smallest budgets and an `slm/status` message saying why. 0 keeps the budgets as set. In-process model only.",
+        minimum=0,
+        maximum=600000,
+    )
     prefix_chars: int = setting(
         6000, "Characters of the current file before the cursor put into the prompt.", minimum=0
     )
@@ -222,6 +228,10 @@ class CompletionSettings:
     )
     check_parse: bool = setting(
         True, "Drop a completion that turns a file that parsed into one that does not."
+    )
+    warm_cache: bool = setting(
+        True,
+        "Evaluate the stable part of the next prompt in the background (when a file opens, when an edit moves to another region, when edits pause): at the lowest priority, interrupted by any request within one prompt chunk. In-process model only.",
     )
     partial_notifications: bool = setting(
         False,

@@ -67,6 +67,9 @@ class Prompt:
     specials: tuple[
         str, ...
     ] = ()  #: every control-token spelling of the family (defused in file text)
+    #: parts before the typed part of the cursor's line (layouts with ``$line_prefix``): they stay
+    #: the same while the user types within the line. None: the layout has no such boundary.
+    stable_parts: int | None = None
 
     def render(self, defuse: bool = False) -> str:
         """The prompt as one string, control tokens spelled out.

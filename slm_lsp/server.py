@@ -338,6 +338,12 @@ class SlmServer(LanguageServer):
 
         def run() -> None:
             self.index_timers.pop(uri, None)
+            if self.worker is not None and self.worker.serving and self.loop is not None:
+                # a completion runs: the index update waits (a newer edit replaces it meanwhile)
+                self.index_timers[uri] = self.loop.call_later(
+                    self.settings.index.watch_debounce_ms / 1000, run
+                )
+                return
             parsed = self.parsed.get(uri)
             if parsed is not None:
                 self._index_document(uri, parsed.text, parsed.language, parsed.tree)

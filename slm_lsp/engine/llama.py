@@ -7,6 +7,11 @@ model's end-of-generation ids and the family's stop tokens, at ``max_tokens``, o
 ``cancel`` being set; prompt evaluation is interrupted through llama.cpp's abort callback. A prompt
 that ends in text is token-healed (``heal``, ``engine.healing``): it stops a few tokens short and a
 logits processor makes the first generated tokens spell them again.
+
+Every prompt token evaluated is counted (``counters``): tests and ``slm.status`` check that typing
+within a line evaluates only the new tokens. ``warm`` evaluates the stable part of a prompt ahead of
+a request (the parts before the typed line, ``stable_tokens``), chunk by chunk, so that a real
+request interrupts it within one chunk and finds that part in the KV cache.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +120,37 @@ def check_model_file(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+@dataclass
+class EngineCounters:
+    """What the engine has evaluated since it loaded (read by tests, ``slm.status`` and the benchmarks)."""
+
+    prompt_tokens_evaluated: int = 0  #: prompt tokens decoded for requests (KV-cache hits excluded)
+    #: of those, the ones past the prompt's stable part (``stable_tokens``): what typing within a
+    #: line costs (for a layout without a stable part, every token evaluated)
+    line_tokens_evaluated: int = 0
+    tokens_generated: int = 0
+    requests: int = 0
+    warm_tokens_evaluated: int = 0  #: prompt tokens decoded by background warm-ups
+    warmups: int = 0
+    warmups_interrupted: int = 0
+    restores: int = (
+        0  #: requests that found their prompt in the saved KV state (after a speculative warm-up)
+    )
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+#: Tokens of the speed probe run when the model loads (prompt, generated).
+SPEED_PROBE = (32, 4)
+#: Weight of a new request's speed in the running estimate.
+SPEED_EWMA = 0.3
+#: Prompt tokens a request must evaluate (tokens it must generate) to refine the estimate.
+SPEED_MIN_SAMPLE = 16
+#: A warm-up that would overwrite at least this many cached tokens first saves them (``_Saved``).
+SAVE_MIN_TOKENS = 16
+
+
 class LlamaEngine:
     """A GGUF model loaded in this process (implements ``slm_lsp.generation.Engine``)."""
 
@@ -154,13 +191,15 @@ class LlamaEngine:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
+        self.counters = EngineCounters()
+        self._speed: tuple[float, float] | None = None  #: prompt, generation tokens/s (``speed``)
+        #: the KV cache a speculative warm-up displaced (restored when a request wants it back)
+        self._saved: tuple[list[int], Any] | None = None
+        self._stable = 0  #: stable tokens of the prompt being evaluated (for the counters)
         self._vocab_pieces: VocabPieces | None = None  #: built on the first healing
         #: the running request's cancel event, read by llama.cpp between compute steps
         self._cancel: threading.Event | None = None
-        self._abort_cb = llama_cpp.ggml_abort_callback(
-            lambda _data: self._cancel is not None and self._cancel.is_set()
-        )
-        llama_cpp.llama_set_abort_callback(self.llm.ctx, self._abort_cb, None)
+        self._abort = _AbortFlag(llama_cpp, self.llm.ctx)
 
         fim_ids = {}
         for role in FIM_ROLES:
@@ -182,7 +221,7 @@ class LlamaEngine:
         self.heal_tokens = (
             settings.heal_tokens if settings.heal_tokens >= 0 else self.family.heal_tokens
         )
-        if self.heal_tokens and self.family.layout[-1:] == ("$prefix",):
+        if self.heal_tokens and self.family.ends_in_text:
             # prompts will end in text: index the vocabulary now (165 ms for 49k tokens) rather
             # than in the user's first completion
             self._vocabulary()
@@ -250,10 +289,18 @@ class LlamaEngine:
 
     def prompt_tokens(self, prompt: Prompt) -> list[int]:
         """The token ids sent to the model for ``prompt``."""
+        return self._tokens(prompt)[0]
+
+    def _tokens(self, prompt: Prompt) -> tuple[list[int], int]:
+        """The prompt's ids and how many of them stay the same while the user types within the
+        cursor's line (``stable_tokens``)."""
         ids: list[int] = []
         if prompt.add_bos and self._add_bos and self.info.bos_id is not None:
             ids.append(self.info.bos_id)
-        for part in prompt.parts:
+        stable: int | None = None
+        for i, part in enumerate(prompt.parts):
+            if i == prompt.stable_parts:
+                stable = len(ids)
             if part.kind == "special":
                 tid = self.special_id(part.text)
                 if tid is None:
@@ -266,7 +313,16 @@ class LlamaEngine:
                 ids.append(tid)
             else:
                 ids.extend(self.tokenize_text(part.text))
-        return ids
+        if stable is None:
+            if prompt.stable_parts is not None:
+                stable = len(ids)  # nothing typed on the line yet
+            elif self.family.ends_in_text and prompt.fim is not None:
+                # all but the tokens of the cursor's line and one more (the seam may retokenize)
+                line = prompt.fim.prefix[prompt.fim.prefix.rfind("\n") + 1 :]
+                stable = max(0, len(ids) - len(self.tokenize_text(line)) - 1)
+            else:
+                stable = 0
+        return ids, stable
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize_text(text))
@@ -334,7 +390,8 @@ class LlamaEngine:
         cancel: threading.Event,
         on_text: Callable[[str], bool | None] | None = None,
     ) -> Generation:
-        ids, healing = self.heal(prompt, self.prompt_tokens(prompt))
+        full, stable = self._tokens(prompt)
+        ids, healing = self.heal(prompt, full)
         # respelling the healed text takes at most one token per byte, on top of max_tokens
         limit = self.info.n_ctx - params.max_tokens - 1 - len(healing)
         if len(ids) > limit:
@@ -344,6 +401,7 @@ class LlamaEngine:
         gen = Generation(prompt_tokens=ids, n_prompt=len(ids))
         if not ids:  # nothing before the cursor and no BOS: nothing to go on
             return gen
+        self._restore_if_better(ids)
         cached = self.cached_prefix(ids)
         gen.n_prompt_evaluated = (
             len(ids) - (cached - 1 if cached == len(ids) else cached) if cached else len(ids)
@@ -352,12 +410,14 @@ class LlamaEngine:
             gen.stop_reason = "cancelled"
             return gen
         self.llm.set_seed(params.seed)
+        self.counters.requests += 1
+        self._stable = stable
         t0 = time.perf_counter()
         if not self._evaluate_prompt(ids, cached, cancel):
             gen.stop_reason = "cancelled"
             gen.prompt_ms = (time.perf_counter() - t0) * 1000
             return gen
-        self._cancel = cancel
+        self._watch(cancel)
         pending = b""
         t_first: float | None = None
         stop_text = tuple(s for s in prompt.stop_text if s)
@@ -390,6 +450,10 @@ class LlamaEngine:
             ):
                 if t_first is None:
                     t_first = time.perf_counter()
+                    self.counters.prompt_tokens_evaluated += 1  # the last prompt token
+                    self.counters.line_tokens_evaluated += 1
+                else:
+                    self.counters.tokens_generated += 1
                 if tok in self._eog:
                     gen.stop_reason = "eos"
                     break
@@ -425,13 +489,15 @@ class LlamaEngine:
             else:
                 raise EngineError(f"llama.cpp failed while generating: {exc}") from None
         finally:
-            self._cancel = None
+            self._watch(None)
         t1 = time.perf_counter()
         if pending:
             gen.text += pending.decode("utf-8", errors="ignore")
         first = t_first if t_first is not None else t1
         gen.prompt_ms = (first - t0) * 1000
         gen.gen_ms = (t1 - first) * 1000
+        if gen.stop_reason != "cancelled":
+            self._learn_speed(gen)
         return gen
 
     def _evaluate_prompt(self, ids: list[int], cached: int, cancel: threading.Event) -> bool:
@@ -441,16 +507,152 @@ class LlamaEngine:
         the KV cache: while the user types, each request carries the evaluation on from where the
         superseded one stopped, instead of throwing a half-evaluated prompt away on every key.
         """
+        return self._evaluate(ids, cached, len(ids) - 1, cancel, warm=False)
+
+    def _evaluate(
+        self, ids: list[int], cached: int, upto: int, cancel: threading.Event, warm: bool
+    ) -> bool:
+        """Bring the KV cache to ``ids[:upto]`` (from its ``cached`` leading tokens), chunk by chunk."""
         llm = self.llm
-        start = min(cached, len(ids) - 1)
+        start = min(cached, upto)
         if llm.n_tokens > start:
             llm.n_tokens = start  # forget what diverges (eval drops those KV cells)
         chunk = max(1, self.prompt_chunk)
-        while llm.n_tokens < len(ids) - 1:
+        while llm.n_tokens < upto:
             if cancel.is_set():
                 return False
-            llm.eval(ids[llm.n_tokens : min(llm.n_tokens + chunk, len(ids) - 1)])
+            piece = ids[llm.n_tokens : min(llm.n_tokens + chunk, upto)]
+            at = llm.n_tokens
+            llm.eval(piece)
+            if warm:
+                self.counters.warm_tokens_evaluated += len(piece)
+            else:
+                self.counters.prompt_tokens_evaluated += len(piece)
+                self.counters.line_tokens_evaluated += max(
+                    0, at + len(piece) - max(at, self._stable)
+                )
         return True
+
+    # ------------------------------------------------------------------ speed
+    def speed(self) -> tuple[float, float]:
+        """Prompt and generation tokens per second: probed once (``SPEED_PROBE``), then a running
+        average of real requests (the machine's load changes them)."""
+        if self._speed is None:
+            ids = (self.tokenize_text("def total(values):\n    return sum(values)\n" * 8) or [0])[
+                : SPEED_PROBE[0]
+            ]
+            llm = self.llm
+            llm.n_tokens = 0  # the probe runs before any request: nothing worth keeping is cached
+            t0 = time.perf_counter()
+            llm.eval(ids)
+            t1 = time.perf_counter()
+            for _ in range(SPEED_PROBE[1]):
+                llm.eval([ids[-1]])
+            t2 = time.perf_counter()
+            llm.n_tokens = 0
+            self._speed = (len(ids) / max(1e-6, t1 - t0), SPEED_PROBE[1] / max(1e-6, t2 - t1))
+            log.info("model speed: %.0f prompt tokens/s, %.0f generated tokens/s", *self._speed)
+        return self._speed
+
+    def _learn_speed(self, gen: Generation) -> None:
+        if self._speed is None:
+            return
+        p, g = self._speed
+        if gen.n_prompt_evaluated >= SPEED_MIN_SAMPLE and gen.prompt_ms > 0:
+            p += SPEED_EWMA * (gen.n_prompt_evaluated / (gen.prompt_ms / 1000) - p)
+        if gen.n_generated >= SPEED_MIN_SAMPLE // 4 and gen.gen_ms > 0:
+            g += SPEED_EWMA * (gen.n_generated / (gen.gen_ms / 1000) - g)
+        self._speed = (p, g)
+
+    # ------------------------------------------------------------------ warming the cache
+    def stable_tokens(self, prompt: Prompt) -> int:
+        """How many leading prompt tokens stay the same while the user types within the cursor's line.
+
+        Exact for layouts with ``$line_prefix`` (the parts before the typed line); for prompts that
+        end in the text before the cursor, all but the tokens of the cursor's line and one more; 0
+        for other layouts (the end of the prefix sits before the suffix: every key changes it).
+        """
+        return self._tokens(prompt)[1]
+
+    def warm(self, prompt: Prompt, cancel: threading.Event) -> int:
+        """Evaluate the stable part of ``prompt`` into the KV cache (a background warm-up); returns
+        the tokens evaluated. Stops between two chunks once ``cancel`` is set; what finished stays."""
+        ids, stable = self._tokens(prompt)
+        upto = min(stable, len(ids) - 1)
+        if upto <= 0 or len(ids) > self.info.n_ctx - 1:
+            return 0
+        self._restore_if_better(ids)
+        cached = self.cached_prefix(ids)
+        if cached >= upto:
+            return 0
+        if self.llm.n_tokens - cached >= SAVE_MIN_TOKENS:
+            # a speculative prompt (the next line) would overwrite the current one: keep a copy
+            self._save()
+        self.counters.warmups += 1
+        before = self.counters.warm_tokens_evaluated
+        self._watch(cancel)  # a request need not even wait for the chunk to finish
+        try:
+            done = self._evaluate(ids, cached, upto, cancel, warm=True)
+        except RuntimeError:
+            done = False
+            self._resync_after_abort()
+        finally:
+            self._watch(None)
+        if not done:
+            self.counters.warmups_interrupted += 1
+        return self.counters.warm_tokens_evaluated - before
+
+    # ------------------------------------------------------------------ a second KV state
+    def _save(self) -> None:
+        """Copy the KV cache's tokens and cells aside (one copy; a few MB for a small model)."""
+        lib, ctx = self._lib, self.llm.ctx
+        try:
+            size = lib.llama_state_seq_get_size(ctx, 0)
+            buf = (ctypes.c_uint8 * size)()
+            if lib.llama_state_seq_get_data(ctx, buf, size, 0) != size:
+                return
+        except Exception:  # pragma: no cover - an older llama.cpp: warm-ups just overwrite
+            log.debug("could not save the KV state", exc_info=True)
+            return
+        self._saved = (list(self.llm.input_ids[: self.llm.n_tokens]), buf)
+
+    def _restore_if_better(self, ids: list[int]) -> None:
+        """Swap the saved KV state in when it holds a longer start of ``ids`` than the cache does."""
+        if self._saved is None:
+            return
+        saved_ids, buf = self._saved
+        have = self.cached_prefix(ids)
+        shared = 0
+        for a, b in zip(saved_ids, ids, strict=False):
+            if a != b:
+                break
+            shared += 1
+        if shared <= have + SAVE_MIN_TOKENS // 2:
+            return
+        llm = self.llm
+        self._saved = None
+        self._save()  # the state being replaced becomes the saved one (a swap)
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        if self._lib.llama_state_seq_set_data(llm.ctx, buf, len(buf), 0) == 0:
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            llm.n_tokens = 0
+            return
+        llm.input_ids[: len(saved_ids)] = saved_ids
+        llm.n_tokens = len(saved_ids)
+        if hasattr(llm, "_requires_eval"):
+            llm._requires_eval = True  # the logits are not those of the restored tokens
+        self.counters.restores += 1
+
+    def _watch(self, cancel: threading.Event | None) -> None:
+        """Let llama.cpp abort a decode when ``cancel`` is set (an event with ``on_set``, such as the
+        worker's); None: stop watching. Plain events are checked between chunks and tokens only."""
+        self._cancel = cancel
+        self._abort.clear()
+        add = getattr(cancel, "on_set", None)
+        if add is not None:
+            add(self._abort.raise_if(cancel))
+            if cancel is not None and cancel.is_set():
+                self._abort.raise_if(cancel)()
 
     def _resync_after_abort(self) -> None:
         """After an interrupted decode, drop KV entries beyond what the Python side knows was evaluated."""
@@ -464,6 +666,38 @@ class LlamaEngine:
         if llm is not None:
             llm.close()
             self.llm = None  # type: ignore[assignment]
+
+
+class _AbortFlag:
+    """llama.cpp's abort callback without Python in the loop.
+
+    ggml asks the callback between compute steps, hundreds of times per decode. A Python callback
+    takes the GIL each time: in the server, where the event loop and other threads hold it, every
+    decode then waits on them (requests through the server ran far slower than the same ids in a
+    bare process). Here the callback is libc's ``strlen`` on a two-byte buffer: it answers 0 (go
+    on) until ``raise_`` writes a non-zero first byte, then 1 (abort); no GIL is taken.
+    """
+
+    def __init__(self, llama_cpp: Any, ctx: Any) -> None:
+        self._buf = ctypes.create_string_buffer(2)
+        libc = ctypes.CDLL(None)
+        address = ctypes.cast(libc.strlen, ctypes.c_void_p).value
+        self._cb = llama_cpp.ggml_abort_callback(address)
+        llama_cpp.llama_set_abort_callback(ctx, self._cb, ctypes.cast(self._buf, ctypes.c_void_p))
+        self._token = 0  #: which watch is current: an old event set late must not abort a new one
+
+    def clear(self) -> None:
+        self._token += 1
+        self._buf[0] = b"\x00"
+
+    def raise_if(self, cancel: threading.Event | None) -> Callable[[], None]:
+        token = self._token
+
+        def raise_() -> None:
+            if token == self._token:
+                self._buf[0] = b"\x01"
+
+        return raise_
 
 
 def _decode_complete(data: bytes) -> str | None:

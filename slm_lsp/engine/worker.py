@@ -3,7 +3,12 @@
 Execution model: the LSP event loop never touches the model. It submits jobs here and awaits their
 futures. Jobs carry a key (the document URI): a new job supersedes every older job with the same key
 — a pending one is answered ``None`` at once, a running one has its cancel event set and stops within
-one token. ``cancel(future)`` does the same for ``$/cancelRequest``.
+one token. ``cancel(future)`` does the same for ``$/cancelRequest``. A superseded request stops
+between two prompt chunks and keeps what it evaluated in the KV cache, so the newer request, whose
+prompt shares that part, carries on from there instead of starting over.
+
+Warm-ups (``warm``) are background jobs at the lowest priority: at most one waits (the newest), it
+runs only while no request waits, and any request interrupts it within one prompt chunk.
 """
 
 from __future__ import annotations
@@ -22,12 +27,33 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class CancelEvent(threading.Event):
+    """A job's cancel event that also calls the functions registered with ``on_set`` when set (the
+    engine uses it to abort a decode from C, without a Python callback per compute step)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_set(self, fn: Callable[[], None]) -> None:
+        self._listeners.append(fn)
+
+    def set(self) -> None:
+        super().set()
+        for fn in list(self._listeners):
+            try:
+                fn()
+            except Exception:  # a listener's failure must not stop the cancellation
+                log.exception("cancel listener failed")
+
+
 @dataclass
 class Job(Generic[T]):
     key: str
     fn: Callable[[Engine, threading.Event], T]
     future: Future[T | None] = field(default_factory=Future)
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=CancelEvent)
+    warm: bool = False  #: a background warm-up, interrupted by any request
 
 
 class EngineWorker:
@@ -41,6 +67,7 @@ class EngineWorker:
         self._jobs: deque[Job[Any]] = deque()
         self._cond = threading.Condition()
         self._running: Job[Any] | None = None
+        self._warm: Job[Any] | None = None  #: the waiting warm-up (at most one)
         self._stop = False
         self.engine: Engine | None = None
         self.state = "idle"
@@ -64,11 +91,34 @@ class EngineWorker:
                 self._jobs.remove(old)
                 old.cancel.set()
                 old.future.set_result(None)
-            if self._running is not None and self._running.key == key:
+            if self._running is not None and (self._running.key == key or self._running.warm):
                 self._running.cancel.set()
+            self._drop_warm()  # planned for an older state; a request comes first anyway
             self._jobs.append(job)
             self._cond.notify()
         return job.future
+
+    def warm(self, key: str, fn: Callable[[Engine, threading.Event], T]) -> Future[T | None]:
+        """Queue a background warm-up ``fn(engine, cancel)``: it replaces a waiting warm-up, runs
+        only when no request waits, and a request (``submit``) sets its cancel event."""
+        job: Job[T] = Job(key, fn, warm=True)
+        with self._cond:
+            if self.state == "failed" or self._stop:
+                job.future.set_result(None)
+                return job.future
+            self._drop_warm()
+            if self._running is not None and self._running.warm:
+                self._running.cancel.set()
+            self._warm = job
+            self._cond.notify()
+        return job.future
+
+    def _drop_warm(self) -> None:
+        if self._warm is not None:
+            self._warm.cancel.set()
+            if not self._warm.future.done():
+                self._warm.future.set_result(None)
+            self._warm = None
 
     def cancel(self, future: Future[Any]) -> None:
         """Cancel the job behind ``future``: dropped if pending, stopped within one token if running."""
@@ -92,6 +142,7 @@ class EngineWorker:
                 if not job.future.done():
                     job.future.set_result(None)
             self._jobs.clear()
+            self._drop_warm()
             if self._running is not None:
                 self._running.cancel.set()
             self._cond.notify_all()
@@ -101,6 +152,13 @@ class EngineWorker:
     @property
     def busy(self) -> bool:
         return self._running is not None
+
+    @property
+    def serving(self) -> bool:
+        """Whether a request (not a warm-up) runs or waits: background CPU work should wait too,
+        since on a small machine it would take the model's cores."""
+        running = self._running
+        return bool(self._jobs) or (running is not None and not running.warm)
 
     # ------------------------------------------------------------------ thread
     def _set_state(self, state: str, message: str = "") -> None:
@@ -127,11 +185,14 @@ class EngineWorker:
         self.loaded.set()
         while True:
             with self._cond:
-                while not self._jobs and not self._stop:
+                while not self._jobs and self._warm is None and not self._stop:
                     self._cond.wait()
                 if self._stop:
                     break
-                job = self._jobs.popleft()
+                if self._jobs:
+                    job = self._jobs.popleft()
+                else:
+                    job, self._warm = self._warm, None
                 self._running = job
             try:
                 result = job.fn(self.engine, job.cancel)
@@ -153,4 +214,5 @@ class EngineWorker:
                 if not job.future.done():
                     job.future.set_result(None)
             self._jobs.clear()
+            self._drop_warm()
         self.loaded.set()

@@ -15,6 +15,7 @@ def status(ls: SlmServer) -> dict[str, Any]:
     worker = ls.worker
     engine = getattr(worker, "engine", None)
     info = getattr(engine, "info", None)
+    counters = getattr(engine, "counters", None)
     return {
         "model_state": worker.state if worker else "idle",
         "model_error": worker.error if worker else "",
@@ -33,6 +34,7 @@ def status(ls: SlmServer) -> dict[str, Any]:
         "live_settings_current": ls.completion.settings is ls.settings
         and (ls.retriever is None or ls.retriever.settings is ls.settings.context)
         and (ls.security is None or ls.security.settings is ls.settings.security),
+        "engine_counters": counters.as_dict() if counters is not None else {},
     }
 
 

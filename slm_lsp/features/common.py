@@ -77,7 +77,13 @@ async def complete(
             )
 
     def job(engine, cancel):  # type: ignore[no-untyped-def]
-        plan = ls.completion.plan(doc, line, col, engine.count_tokens)
+        budgets = ls.completion.budgets(engine)
+        if budgets.note != ls.completion.budget_note:  # said once, when it changes
+            ls.completion.budget_note = budgets.note
+            if budgets.note:
+                log.warning("%s", budgets.note)
+                ls.notify_threadsafe("slm/status", {"state": "ready", "message": budgets.note})
+        plan = ls.completion.plan(doc, line, col, engine.count_tokens, budgets)
         return ls.completion.run(
             engine, plan, alternatives=alternatives, cancel=cancel, on_partial=partial_cb
         )
@@ -129,4 +135,7 @@ async def complete(
     if on_suggestion is not None:
         for s in outcome.suggestions:
             on_suggestion(s.text, s.label)
+    from slm_lsp.features import warmup
+
+    warmup.after_answer(ls, doc, line, col)  # the next line's prompt, while the user reads this
     return outcome

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import converters
 from lsprotocol import types as lsp
 
-from slm_lsp.features import common
+from slm_lsp.features import common, documents
 
 if TYPE_CHECKING:  # pragma: no cover
     from slm_lsp.server import SlmServer
@@ -54,6 +54,7 @@ def register(server: SlmServer) -> None:
         lsp.CompletionOptions(trigger_characters=[".", "(", " ", "\n"], resolve_provider=False),
     )
     async def completion(ls: SlmServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+        documents.warm_tracker(ls).requested(params.text_document.uri)
         token = params.partial_result_token
         sent = 0
         on_suggestion = None

@@ -22,6 +22,10 @@ SEVERITY = {
     "low": lsp.DiagnosticSeverity.Information,
 }
 CONFIDENCE_RANK = {"low": 0, "medium": 1, "high": 2}
+#: A debounced check waits (polling every ``YIELD_POLL_S``) while a completion runs, at most this long:
+#: on a 2-core machine it would otherwise take a core from the model.
+YIELD_MAX_S = 10.0
+YIELD_POLL_S = 0.05
 
 
 def client_pulls(ls: SlmServer) -> bool:
@@ -108,6 +112,10 @@ def schedule(ls: SlmServer, uri: str, delay: float | None = None) -> None:
 
     async def run() -> None:
         await asyncio.sleep(delay)
+        waited = 0.0
+        while ls.worker is not None and ls.worker.serving and waited < YIELD_MAX_S:
+            await asyncio.sleep(YIELD_POLL_S)  # a newer edit cancels this task meanwhile
+            waited += YIELD_POLL_S
         findings = await findings_for(ls, uri)
         if findings is None:
             return

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from slm_lsp.features import common
+from slm_lsp.features import common, documents
 
 if TYPE_CHECKING:  # pragma: no cover
     from slm_lsp.server import SlmServer
@@ -17,6 +17,7 @@ def register(server: SlmServer) -> None:
     async def inline_completion(
         ls: SlmServer, params: lsp.InlineCompletionParams
     ) -> lsp.InlineCompletionList | None:
+        documents.warm_tracker(ls).requested(params.text_document.uri)
         automatic = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Automatic
         n = 1 if automatic else ls.settings.completion.alternatives
         outcome = await common.complete(

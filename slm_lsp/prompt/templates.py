@@ -68,6 +68,11 @@ class Family:
         """Whether the template gives the model the text after the cursor."""
         return "$suffix" in self.layout
 
+    @property
+    def ends_in_text(self) -> bool:
+        """Whether prompts end in file text (the model writes straight on from it: token healing applies)."""
+        return self.layout[-1:] in (("$prefix",), ("$line_prefix",))
+
 
 @lru_cache(maxsize=1)
 def families() -> dict[str, Family]:
@@ -143,6 +148,12 @@ def _emit(items: Sequence[str], fam: Family, values: dict[str, str], out: list[P
                 out.append(Part("text", text))
 
 
+def split_line(prefix: str) -> tuple[str, str]:
+    """``prefix`` cut at the start of the cursor's line: (text up to that line, the typed part of the line)."""
+    cut = prefix.rfind("\n") + 1
+    return prefix[:cut], prefix[cut:]
+
+
 def build_prompt(
     family: Family,
     *,
@@ -157,14 +168,22 @@ def build_prompt(
 
     Context files come first and in the order given (keep it stable between keystrokes so that the
     model's KV cache is reused); the current file's path header is added only when there is context,
-    as in repository-level training data.
+    as in repository-level training data. A layout with ``$line_prefix`` puts the typed part of the
+    cursor's line there (after the middle token, as llama.cpp's ``/infill`` does) and only the text
+    up to the line's start in ``$prefix``: typing within a line then changes nothing before it.
     """
     values = {"path": path, "comment": comment, "repo": repo}
     parts: list[Part] = []
+    head, line_text = split_line(prefix) if "$line_prefix" in family.layout else (prefix, "")
+    volatile_at: int | None = None
     for item in family.layout:
         if item == "$prefix":
-            if prefix:
-                parts.append(Part("text", prefix))
+            if head:
+                parts.append(Part("text", head))
+        elif item == "$line_prefix":
+            volatile_at = len(parts)
+            if line_text:
+                parts.append(Part("text", line_text))
         elif item == "$suffix":
             if suffix:
                 parts.append(Part("text", suffix))
@@ -188,12 +207,25 @@ def build_prompt(
             if text:
                 parts.append(Part("text", text))
     # Merge neighbouring text parts: fewer tokenizer calls, and tokens can merge across the seam.
+    # The typed line is never merged into what precedes it: the parts before it are what stays
+    # the same while the user types within the line (``Prompt.stable_parts``).
     merged: list[Part] = []
-    for part in parts:
-        if merged and part.kind == "text" and merged[-1].kind == "text":
+    stable_parts: int | None = None
+    for i, part in enumerate(parts):
+        if i == volatile_at:
+            stable_parts = len(merged)
+        if (
+            merged
+            and part.kind == "text"
+            and merged[-1].kind == "text"
+            and i != volatile_at
+            and stable_parts != len(merged) - 1
+        ):
             merged[-1] = Part("text", merged[-1].text + part.text)
         else:
             merged.append(part)
+    if volatile_at is not None and stable_parts is None:
+        stable_parts = len(merged)  # the line is empty so far: the whole prompt is stable
     return Prompt(
         parts=merged,
         family=family.name,
@@ -201,4 +233,5 @@ def build_prompt(
         fim=FimInput(prefix=prefix, suffix=suffix, path=path, snippets=tuple(snippets)),
         stop_tokens=family.stop_tokens,
         specials=tuple(dict.fromkeys(family.specials + family.stop_tokens + COMMON_CONTROL_TOKENS)),
+        stable_parts=stable_parts,
     )

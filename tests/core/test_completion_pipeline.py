@@ -99,7 +99,14 @@ def test_cache_serves_typing_through() -> None:
 def test_fit_shrinks_a_prompt_that_does_not_fit(tiny_model_path: Path) -> None:
     engine = LlamaEngine(tiny_model_path)
     try:
-        svc = service(completion={"max_tokens": 4, "prefix_chars": 50000, "suffix_chars": 50000, "secure_filter": "off"})
+        svc = service(
+            completion={
+                "max_tokens": 4,
+                "prefix_chars": 50000,
+                "suffix_chars": 50000,
+                "secure_filter": "off",
+            }
+        )
         text = "x = 1\n" * 6000 + "y = \n" + "z = 2\n" * 6000
         plan = svc.plan(doc(text), 6000, 4)
         out = svc.run(engine, plan, cancel=threading.Event())
@@ -134,8 +141,50 @@ def test_a_block_cut_short_keeps_the_lines_that_parse() -> None:
     d = doc("def f(items):\n    total = 0\n    \n")
     plan = svc.plan(d, 2, 4)
     # the token limit stopped the model inside a call: the last line would break the file
-    out = svc.run(ScriptedEngine("for x in items:\n        total += x\n    return helper(total,"), plan)
+    out = svc.run(
+        ScriptedEngine("for x in items:\n        total += x\n    return helper(total,"), plan
+    )
     assert [s.text for s in out.suggestions] == ["for x in items:\n        total += x"]
     # nothing that parses: nothing is shown
     out = svc.run(ScriptedEngine("return helper(total,\n        3"), svc.plan(d, 2, 4))
     assert out.suggestions == [] and out.dropped and "parsed" in out.dropped[-1][1]
+
+
+def test_the_window_and_the_suffix_stay_put_while_typing_within_a_line() -> None:
+    svc = service(**{"completion.prefix_chars": 60, "completion.suffix_chars": 40})
+    before = "".join(f"x{i} = {i}\n" for i in range(20))
+    after = "".join(f"x{i} = {i}\n" for i in range(20, 40))
+    line = before.count("\n")
+    plans = [
+        svc.plan(doc(before + "y = " + typed + "\n" + after), line, 4 + len(typed))
+        for typed in ("", "a", "ab", "abc", "abcd")
+    ]
+    assert len({p.window for p in plans}) == 1
+    assert len({p.suffix for p in plans}) == 1
+    assert len({p.prefix[: p.prefix.rfind("\n") + 1] for p in plans}) == 1
+
+
+def test_budgets_fit_a_target_latency(tiny_model_path: Path) -> None:
+    engine = LlamaEngine(tiny_model_path)
+    try:
+        svc = service(**{"completion.target_latency_ms": 1500, "completion.max_tokens": 64})
+        engine._speed = (5000.0, 200.0)  # fast: the settings fit as they are
+        fast = svc.budgets(engine)
+        assert (fast.prefix_chars, fast.max_tokens, fast.note) == (6000, 64, "")
+        engine._speed = (200.0, 40.0)  # 1.5 s: at most 24 generated tokens, the rest for the prompt
+        mid = svc.budgets(engine)
+        assert mid.max_tokens == 24 and 0 < mid.prefix_chars < 6000 and not mid.note
+        assert (mid.prefix_chars + mid.suffix_chars) / 3.5 + mid.context_tokens <= 200 * 0.9 + 1
+        engine._speed = (5.0, 2.0)  # too slow for any prompt: the smallest budgets, and why
+        slow = svc.budgets(engine)
+        assert (
+            slow.prefix_chars == 120 and slow.max_tokens == 4 and "target_latency_ms" in slow.note
+        )
+        plan = svc.plan(doc("a = 1\n" * 100), 50, 0, engine.count_tokens, slow)
+        assert len(plan.prefix) <= 120 and plan.max_tokens == 4
+        assert svc.budgets(None).prefix_chars == 6000  # no engine speed: the settings
+        engine._speed = None
+        measured = engine.speed()  # the probe on the real model
+        assert measured[0] > 0 and measured[1] > 0
+    finally:
+        engine.close()

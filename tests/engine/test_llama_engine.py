@@ -36,11 +36,14 @@ def test_fim_prompt_token_ids_and_order(engine: LlamaEngine) -> None:
         engine.family, prefix="def add(a, b):\n    return ", suffix="\n\nprint(add(1, 2))\n"
     )
     ids = engine.prompt_tokens(prompt)
-    assert ids[0] == BOS and ids[1] == BEGIN and ids[-1] == END
+    assert ids[0] == BOS and ids[1] == BEGIN
     assert ids.count(HOLE) == 1 and ids.count(BEGIN) == 1 and ids.count(END) == 1
-    hole = ids.index(HOLE)
-    assert engine.detokenize(ids[2:hole]) == "def add(a, b):\n    return "
-    assert engine.detokenize(ids[hole + 1 : -1]) == "\n\nprint(add(1, 2))\n"
+    hole, end = ids.index(HOLE), ids.index(END)
+    # the typed part of the cursor's line goes after the middle token ($line_prefix)
+    assert engine.detokenize(ids[2:hole]) == "def add(a, b):\n"
+    assert engine.detokenize(ids[hole + 1 : end]) == "\n\nprint(add(1, 2))\n"
+    assert ids[end + 1 :] == engine.tokenize_text("    return ")
+    assert engine.stable_tokens(prompt) == end + 1
 
 
 def test_control_token_text_in_a_file_is_not_injected(engine: LlamaEngine) -> None:
@@ -66,7 +69,9 @@ def test_stops_on_eos(eos_model_path: Path) -> None:
     eng = LlamaEngine(eos_model_path, ModelSettings(n_ctx=512))
     try:
         gen = eng.generate(
-            build_prompt(eng.family, prefix="x = ", suffix=""),
+            build_prompt(
+                eng.family, prefix="x = 1\n", suffix=""
+            ),  # ends in <｜fim▁end｜>: not healed
             GenerationParams(max_tokens=32),
             threading.Event(),
         )

@@ -40,15 +40,17 @@ def test_a_prompt_ending_in_text_loses_its_last_token(engine: LlamaEngine) -> No
 @pytest.mark.parametrize(
     "settings",
     [
-        ModelSettings(n_ctx=512),  # DeepSeek's PSM layout: the prompt ends in <fim_end>
-        ModelSettings(n_ctx=512, family="prefix", heal_tokens=0),  # switched off
+        # DeepSeek's layout with nothing typed on the line: the prompt ends in <fim_end>
+        (ModelSettings(n_ctx=512), "x = fo\n"),
+        (ModelSettings(n_ctx=512, family="prefix", heal_tokens=0), "x = fo"),  # switched off
     ],
     ids=["ends-in-control-token", "switched-off"],
 )
-def test_prompts_left_alone(tiny_model_path: Path, settings: ModelSettings) -> None:
-    eng = LlamaEngine(tiny_model_path, settings)
+def test_prompts_left_alone(tiny_model_path: Path, settings: tuple[ModelSettings, str]) -> None:
+    model_settings, prefix = settings
+    eng = LlamaEngine(tiny_model_path, model_settings)
     try:
-        prompt = build_prompt(eng.family, prefix="x = fo", suffix="\n")
+        prompt = build_prompt(eng.family, prefix=prefix, suffix="\n")
         ids = eng.prompt_tokens(prompt)
         assert eng.heal(prompt, ids) == (ids, b"")
     finally:
@@ -156,7 +158,10 @@ def test_backing_off_stops_at_a_control_token(tiny_model_path: Path) -> None:
         eng.close()
 
 
-@pytest.mark.parametrize(("family", "indexed"), [("prefix", True), ("deepseek", False)])
+@pytest.mark.parametrize(
+    ("family", "indexed"),
+    [("prefix", True), ("deepseek", True), ("codellama", False)],  # deepseek: $line_prefix last
+)
 def test_the_vocabulary_is_indexed_at_load_only_where_prompts_end_in_text(
     tiny_model_path: Path, family: str, indexed: bool
 ) -> None:

@@ -97,9 +97,9 @@ def test_complete_uses_the_template_the_export_names(
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["template"] == expected
-    prompt = {  # slm-fim is suffix first (SPM); StarCoder's layout is PSM
+    prompt = {  # slm-fim is suffix first (SPM); StarCoder's is PSM with the typed line after <fim_middle>
         "slm-fim": "<fim_prefix><fim_suffix>a + b\n<fim_middle>def add(a, b):\n    return ",
-        "starcoder": "<fim_prefix>def add(a, b):\n    return <fim_suffix>a + b\n<fim_middle>",
+        "starcoder": "<fim_prefix>def add(a, b):\n<fim_suffix>a + b\n<fim_middle>    return ",
     }[expected]
     assert data["prompt"] == prompt
     if named is not None:

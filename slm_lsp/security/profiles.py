@@ -4,7 +4,8 @@
 severity and low confidence included. ``security`` (the default for the editor and ``review``) keeps
 a finding only when it probably is a vulnerability:
 
-* every data-flow finding (it names the untrusted source and the path to the sink);
+* every data-flow finding from a remote source (request data, network and file reads); flows from
+  what a local user controls (argv, the environment) have low confidence and show in ``audit``;
 * pattern findings of at least medium severity and medium confidence, except
   - audit-only rules (asserts, try/except/pass, imports, any use of ``random``, ``0.0.0.0``,
     ``/tmp`` strings, ``urlopen``: code to look at, rarely a vulnerability by itself);
@@ -39,6 +40,7 @@ AUDIT_ONLY: frozenset[str] = frozenset(
         "PY-B104",  # the string "0.0.0.0" anywhere
         "PY-B108",  # a "/tmp/..." string anywhere
         "PY-B310",  # any urlopen
+        *(f"PY-B3{n}" for n in range(13, 21)),  # any XML parser call: the data flow decides
         "JAVA-S006",  # java.util.Random anywhere
     }
 )
@@ -61,6 +63,8 @@ def _flow_cwes(language: str) -> frozenset[int]:
     if 78 in cwes:
         cwes |= {77}
     return frozenset(cwes)
+
+
 #: Rule-id prefixes that are audit-only (imports of modules with a risky reputation).
 AUDIT_ONLY_PREFIXES: tuple[str, ...] = ("PY-B4",)
 
@@ -73,7 +77,7 @@ def is_flow(f: Finding) -> bool:
 def keep(f: Finding) -> bool:
     """Whether the ``security`` profile reports this finding (flows aside)."""
     if is_flow(f):
-        return True
+        return level_rank(f.confidence) >= 1  # a flow from argv/environment is low confidence
     if f.rule_id in AUDIT_ONLY or f.rule_id.startswith(AUDIT_ONLY_PREFIXES):
         return False
     if f.cwe in _flow_cwes(f.language):

@@ -286,6 +286,25 @@ def _unref(node: Node) -> Node:
     return node
 
 
+def _callee_parts(t: Table, node: Node) -> list[Node]:
+    """The nodes that name a call's callee (``object`` and ``name`` for a Java method call)."""
+    out = []
+    for f in t.calls[node.type].get("callee", ()):
+        c = (
+            node.named_children[0]
+            if f == "@first" and node.named_child_count
+            else node.child_by_field_name(f)
+        )
+        if c is not None:
+            out.append(c)
+    return out
+
+
+def call_name(t: Table, node: Node) -> str:
+    """A call's callee as text in one spelling (``os.system``, ``Runtime.getRuntime().exec``)."""
+    return _norm(".".join(_txt(c) for c in _callee_parts(t, node)))
+
+
 def _norm(text: str) -> str:
     """A callee's text in one spelling: no spaces, ``->``/``::``/``?.`` as ``.``."""
     return re.sub(r"\s+", "", text).replace("->", ".").replace("::", ".").replace("?.", ".")
@@ -347,17 +366,11 @@ class _Analysis:
         return hit
 
     def _callee(self, node: Node) -> str:
-        spec = self.t.calls[node.type]
+        if self.qualname is None:
+            return call_name(self.t, node)
         parts = []
-        for f in spec.get("callee", ()):
-            c = (
-                node.named_children[0]
-                if f == "@first" and node.named_child_count
-                else node.child_by_field_name(f)
-            )
-            if c is None:
-                continue
-            if self.qualname is not None and c.type in ("identifier", "attribute"):
+        for c in _callee_parts(self.t, node):
+            if c.type in ("identifier", "attribute"):
                 q = self.qualname(self.ctx, c)
                 parts.append(q if q else _txt(c))
             else:

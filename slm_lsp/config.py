@@ -303,6 +303,12 @@ class SecuritySettings:
     enabled: bool = setting(True, "Report security findings as diagnostics.")
     disabled_rules: list[str] = setting([], "Rule ids never reported.")
     exclude_paths: list[str] = setting([], "Glob patterns of files never checked.")
+    profile: str = setting(
+        "security",
+        "`security`: likely vulnerabilities, data-flow findings first; `audit`: everything "
+        "bandit-style checks report (asserts, import warnings, low-confidence flows).",
+        choices=("security", "audit"),
+    )
     min_confidence: str = setting(
         "low", "Report findings of at least this confidence.", choices=("low", "medium", "high")
     )

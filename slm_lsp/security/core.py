@@ -151,11 +151,14 @@ class FileContext:
         node: Node,
         flow: tuple[tuple[str, tuple[int, int], tuple[int, int], str], ...],
         message: str | None = None,
+        confidence: str | None = None,
     ) -> None:
         """Report a data-flow finding at the sink ``node`` with the path that reaches it."""
         sp, ep = node.start_point, node.end_point
         self.findings.append(
-            RawFinding(rule_id, (sp[0], sp[1]), (ep[0], ep[1]), message, None, None, None, (), flow)
+            RawFinding(
+                rule_id, (sp[0], sp[1]), (ep[0], ep[1]), message, None, confidence, None, (), flow
+            )
         )
 
     def report_at(

@@ -63,7 +63,7 @@ class SecurityEngine:
     ) -> None:
         self.settings = settings or SecuritySettings()
         #: ``security`` or ``audit`` (see ``profiles``): the argument, else ``security.profile``
-        self.profile = profile or getattr(self.settings, "profile", None) or DEFAULT_PROFILE
+        self.profile = profile or self.settings.profile or DEFAULT_PROFILE
         if self.profile not in PROFILES:
             log.warning("unknown security profile %r; using %s", self.profile, DEFAULT_PROFILE)
             self.profile = DEFAULT_PROFILE

@@ -91,6 +91,9 @@ class Table:
     prefix: str
     syntax: dict[str, Any]
     expr_sources: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    #: labels of sources a local user controls (argv, environment, stdin): flows from them are
+    #: reported with low confidence (the ``audit`` profile shows them, ``security`` does not)
+    local_labels: set[str] = field(default_factory=set)
     call_sources: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     handler_sources: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     param_sources: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
@@ -113,6 +116,8 @@ class Table:
     exits: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
     members: frozenset[str] = frozenset()
+    #: member node types that index a container (``a[k]``), as opposed to attribute access
+    subscripts: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
     containers: re.Pattern[str] | None = None
     sink_types: frozenset[str] = frozenset()
@@ -141,6 +146,11 @@ def _finish(t: Table) -> Table:
     t.exits = frozenset(sx.get("exits", ()))
     t.names = frozenset(sx.get("names", ()))
     t.members = frozenset(sx.get("members", ()))
+    t.subscripts = frozenset(
+        m
+        for m in t.members
+        if "subscript" in m or "index" in m or "element" in m or "array_access" in m
+    )
     t.skip = frozenset(sx.get("skip", ()))
     t.containers = _rx([sx["containers"]]) if sx.get("containers") else None
     t.sink_types = frozenset(n for s in t.sinks for n in s.node)
@@ -168,6 +178,8 @@ def table(language: str) -> Table | None:
         for s in doc.get("source", ()):
             label = s.get("label", fw or "source")
             kind = s.get("kind", "expr")
+            if s.get("local"):
+                t.local_labels.add(label)
             rx = re.compile(s["pattern"])
             if kind == "expr":
                 t.expr_sources.append((rx, label))
@@ -274,6 +286,25 @@ def _unref(node: Node) -> Node:
     return node
 
 
+def _callee_parts(t: Table, node: Node) -> list[Node]:
+    """The nodes that name a call's callee (``object`` and ``name`` for a Java method call)."""
+    out = []
+    for f in t.calls[node.type].get("callee", ()):
+        c = (
+            node.named_children[0]
+            if f == "@first" and node.named_child_count
+            else node.child_by_field_name(f)
+        )
+        if c is not None:
+            out.append(c)
+    return out
+
+
+def call_name(t: Table, node: Node) -> str:
+    """A call's callee as text in one spelling (``os.system``, ``Runtime.getRuntime().exec``)."""
+    return _norm(".".join(_txt(c) for c in _callee_parts(t, node)))
+
+
 def _norm(text: str) -> str:
     """A callee's text in one spelling: no spaces, ``->``/``::``/``?.`` as ``.``."""
     return re.sub(r"\s+", "", text).replace("->", ".").replace("::", ".").replace("?.", ".")
@@ -335,17 +366,11 @@ class _Analysis:
         return hit
 
     def _callee(self, node: Node) -> str:
-        spec = self.t.calls[node.type]
+        if self.qualname is None:
+            return call_name(self.t, node)
         parts = []
-        for f in spec.get("callee", ()):
-            c = (
-                node.named_children[0]
-                if f == "@first" and node.named_child_count
-                else node.child_by_field_name(f)
-            )
-            if c is None:
-                continue
-            if self.qualname is not None and c.type in ("identifier", "attribute"):
+        for c in _callee_parts(self.t, node):
+            if c.type in ("identifier", "attribute"):
                 q = self.qualname(self.ctx, c)
                 parts.append(q if q else _txt(c))
             else:
@@ -760,12 +785,8 @@ class _Analysis:
             for tgt in targets:
                 env[self.key(tgt)] = _extend(hit, step)
                 base = tgt
-                while (
-                    base.type in self.t.members
-                    and base.named_child_count
-                    and spec.get("container", True)
-                ):
-                    base = base.named_children[0]  # ``a[k] = t`` / ``a.b = t`` taints ``a``
+                while base.type in self.t.subscripts and base.named_child_count:
+                    base = base.named_children[0]  # ``a[k] = t`` taints the container ``a``
                     if base.type in self.t.names:
                         env.setdefault(self.key(base), _extend(hit, step))
         elif branch == 0 and not spec.get("augmented"):
@@ -921,7 +942,8 @@ class _Analysis:
         src = trace[0][3] if trace else "untrusted data"
         tx = cwe_texts().get(sink.cwe, {})
         msg = f"{tx.get('message', 'Untrusted data reaches a sink.')} Source: {src} (line {trace[0][1][0] + 1}); sink: {what}."
-        self.ctx.report_flow(rid, node, flow, msg)
+        local = any(src.startswith(label + ":") for label in self.t.local_labels)
+        self.ctx.report_flow(rid, node, flow, msg, confidence="low" if local else None)
 
 
 @cache

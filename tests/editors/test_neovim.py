@@ -21,7 +21,9 @@ PLUGIN = REPO / "editor-configs" / "neovim"
 SCRIPT = Path(__file__).with_name("nvim_e2e.lua")
 HELLO = "import os\n\n# say hello to \nprint(os.getcwd())\n"
 INSECURE = "import yaml\n\n\ndef load(data):\n    return yaml.load(data)\n"
-SHELL = "import subprocess\n\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n"
+# the review's default (security) profile reports the data flow from the request to the shell
+SHELL = 'import subprocess\nfrom flask import request\n\ndef run():\n    subprocess.call("ls " + request.args["d"], shell=True)\n'
+
 
 
 def _workspace(tmp_path: Path) -> Path:
@@ -173,7 +175,7 @@ def test_review_fills_the_quickfix_list(e2e: tuple[dict[str, Any], str]) -> None
         for i in review["items"]
     }
     assert ("insecure.py", 5, 12, "PY-B506", "W") in found, context
-    assert ("shell.py", 5, 26, "PY-B602", "E") in found, context
+    assert ("shell.py", 5, 5, "PY-T078", "E") in found, context
     assert review["title"].startswith("slm-lsp review"), context
 
 

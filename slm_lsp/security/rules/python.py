@@ -1500,7 +1500,8 @@ def _chmod(ctx: FileContext, call: Call) -> None:
     if not isinstance(mode, int) or isinstance(mode, bool):
         return
     if mode & (stat.S_IWOTH | stat.S_IWGRP | stat.S_IXGRP | stat.S_IXOTH):
-        sev = "high" if mode & stat.S_IWOTH else "medium"
+        # writable by others is the vulnerability; executable by others (0o755) is how programs are installed
+        sev = "high" if mode & stat.S_IWOTH else "medium" if mode & stat.S_IWGRP else "low"
         ctx.report(
             B103, call.node, f"Chmod setting a permissive mask {oct(mode)} on file.", severity=sev
         )

@@ -55,20 +55,6 @@ def _load() -> dict:
         return tomllib.load(fh)
 
 
-def _call_name(t: taint.Table, node) -> str:
-    spec = t.calls[node.type]
-    parts = []
-    for f in spec.get("callee", ()):
-        c = (
-            node.named_children[0]
-            if f == "@first" and node.named_child_count
-            else node.child_by_field_name(f)
-        )
-        if c is not None:
-            parts.append(text_of(c))
-    return re.sub(r"\s+", "", ".".join(parts)).replace("->", ".").replace("::", ".")
-
-
 def _call_pattern(
     lang: str, rows: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]]
 ) -> Pattern | None:
@@ -78,7 +64,7 @@ def _call_pattern(
 
     def handler(ctx: FileContext, caps: Captures) -> None:
         node = caps["call"][0]
-        name = _call_name(t, node)
+        name = taint.call_name(t, node)
         for rid, call_rx, text_rx in rows:
             if call_rx.fullmatch(name) and (text_rx is None or text_rx.search(text_of(node))):
                 ctx.report(rid, node)

@@ -269,7 +269,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     extra = {"model": {"path": args.model}} if args.model else None
     settings = load_settings(args, extra)
     from slm_lsp import languages
-    from slm_lsp.completion import CompletionService, Document, describe, relative_path
+    from slm_lsp.completion.service import CompletionService, Document, describe, relative_path
     from slm_lsp.engine.loader import load_engine
     from slm_lsp.text import TextIndex, decode, looks_binary
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.completion import (
+from slm_lsp.completion.service import (
     WINDOW_STEP_LINES,
     CompletionCache,
     CompletionService,

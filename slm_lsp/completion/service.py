@@ -1,25 +1,27 @@
-"""The completion pipeline, shared by the server and ``slm-lsp complete``; no LSP types here.
+"""The completion service: plans a prompt around the cursor, fits it to the model, runs and vets it.
 
 ``CompletionService.plan`` (cheap, any thread) cuts the prompt window around the cursor and picks
 context; ``run`` (on the engine's worker thread) builds the prompt, generates, post-processes and
-vets each suggestion: it must not break a file that parsed, nor (per ``completion.secure_filter``)
-introduce a security finding. ``CompletionCache`` serves typing-through without the model.
+vets each suggestion (``vetting``). ``CompletionCache`` (``cache``) serves typing-through without
+the model.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slm_lsp import languages
+from slm_lsp.completion import vetting
+from slm_lsp.completion.budgets import CHARS_PER_TOKEN, Budgets, budgets_for
+from slm_lsp.completion.cache import CompletionCache
+from slm_lsp.completion.document import Document, Outcome, Plan, Suggestion, relative_path
+from slm_lsp.completion.vetting import BREAKS_PARSE, Baseline
 from slm_lsp.config import Settings
-from slm_lsp.generation import Engine, Generation, GenerationParams, Prompt, Snippet
+from slm_lsp.generation import Engine, GenerationParams, Prompt, Snippet
 from slm_lsp.prompt import postprocess
 from slm_lsp.prompt.templates import build_prompt
 from slm_lsp.text import TextIndex
@@ -27,9 +29,6 @@ from slm_lsp.text import TextIndex
 if TYPE_CHECKING:  # pragma: no cover
     from slm_lsp.context.retrieve import ContextRetriever
     from slm_lsp.security.engine import SecurityEngine
-
-BREAKS_PARSE = "the file parsed before and would not after"
-"""Why a suggestion was dropped by the parse check."""
 
 log = logging.getLogger(__name__)
 
@@ -39,134 +38,6 @@ WINDOW_STEP_LINES = 16
 MAX_FIT_ROUNDS = 6
 #: Temperature used for the extra alternatives of an invoked completion.
 ALTERNATIVE_TEMPERATURE = 0.7
-#: Characters per prompt token assumed when fitting character budgets to a token budget.
-CHARS_PER_TOKEN = 3.5
-#: Share of ``completion.target_latency_ms`` that generation may take at most.
-GENERATION_SHARE = 0.4
-#: The smallest budgets ``completion.target_latency_ms`` lowers to: prefix characters, generated tokens.
-MIN_PREFIX_CHARS = 120
-MIN_MAX_TOKENS = 4
-
-
-@dataclass(frozen=True)
-class Budgets:
-    """How much of the file goes into a prompt and how much is generated (``CompletionService.budgets``)."""
-
-    prefix_chars: int
-    suffix_chars: int
-    context_tokens: int
-    max_tokens: int
-    note: str = ""  #: why the budgets were lowered below the settings (shown in ``slm/status``)
-
-
-@dataclass(frozen=True)
-class Document:
-    """An immutable view of one document at one version."""
-
-    uri: str
-    path: str
-    text: str
-    language: str | None  #: our language name (``languages.py``), or None
-    language_id: str = ""
-    version: int | None = None
-
-
-@dataclass
-class Suggestion:
-    text: str
-    label: str = ""  #: set when the suggestion is shown despite a finding (secure_filter = label)
-    findings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Plan:
-    """Everything decided before the model runs."""
-
-    doc: Document
-    line: int
-    col: int
-    prefix: str
-    suffix: str
-    window: tuple[int, int]
-    snippets: list[Snippet]
-    cursor: postprocess.CursorContext
-    multiline: bool
-    max_tokens: int = 0  #: tokens to generate at most (0: ``completion.max_tokens``)
-
-
-@dataclass
-class Outcome:
-    """A finished completion: what was asked, what came back, what is shown."""
-
-    plan: Plan | None  #: None when the cache served it (nothing was planned)
-    prompt: Prompt | None = None
-    prompt_ids: list[int] = field(default_factory=list)
-    generations: list[Generation] = field(default_factory=list)
-    suggestions: list[Suggestion] = field(default_factory=list)
-    dropped: list[tuple[str, str]] = field(default_factory=list)  #: (text, why)
-    cached: bool = False
-    cancelled: bool = False
-
-
-class CompletionCache:
-    """Remembers suggestions so that typing the characters of a shown suggestion serves the rest.
-
-    Keyed by document, the text before the cursor's line and the text after the cursor; an entry
-    matches while the line typed so far extends the entry's line prefix along its suggestion.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[str, str, str, str], list[str]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    @staticmethod
-    def _keys(doc: Document, line: int, col: int) -> tuple[str, str, str]:
-        idx = TextIndex(doc.text)
-        start = idx.offset(line, 0)
-        cur = idx.offset(line, col)
-        before = hashlib.blake2b(
-            doc.text[:start].encode("utf-8", "surrogatepass"), digest_size=12
-        ).hexdigest()
-        after = hashlib.blake2b(
-            doc.text[cur:].encode("utf-8", "surrogatepass"), digest_size=12
-        ).hexdigest()
-        return before, after, doc.text[start:cur]
-
-    def put(self, doc: Document, line: int, col: int, suggestions: list[str]) -> None:
-        if self.size <= 0 or not suggestions:
-            return
-        before, after, line_prefix = self._keys(doc, line, col)
-        key = (doc.uri, before, after, line_prefix)
-        self._entries[key] = suggestions
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def get(self, doc: Document, line: int, col: int) -> list[str] | None:
-        if self.size <= 0:
-            return None
-        before, after, line_prefix = self._keys(doc, line, col)
-        for (uri, b, a, lp), suggestions in reversed(self._entries.items()):
-            if uri != doc.uri or b != before or a != after or not line_prefix.startswith(lp):
-                continue
-            typed = line_prefix[len(lp) :]
-            rest = [
-                s[len(typed) :] for s in suggestions if s.startswith(typed) and len(s) > len(typed)
-            ]
-            if rest:
-                self.hits += 1
-                return rest
-        self.misses += 1
-        return None
-
-    def clear(self, uri: str | None = None) -> None:
-        if uri is None:
-            self._entries.clear()
-        else:
-            for key in [k for k in self._entries if k[0] == uri]:
-                del self._entries[key]
 
 
 class CompletionService:
@@ -186,46 +57,15 @@ class CompletionService:
         self.repo_name = repo_name
         self.root = root  #: workspace root: prompt headers name files relative to it
         self.cache = CompletionCache(settings.completion.cache_size)
-        self._base: _Baseline | None = (
-            None  #: the last vetted document version (worker thread only)
-        )
+        self._base: Baseline | None = None  #: the last vetted document version (worker thread only)
         self.budget_note = ""  #: why budgets are below the settings, as last told to the user
         #: the last snippets chosen and for which line (worker thread only; see ``plan``)
         self._snippets: tuple[tuple[Any, ...], tuple[Snippet, ...]] | None = None
 
     # ------------------------------------------------------------------ budgets
     def budgets(self, engine: Engine | None = None) -> Budgets:
-        """The budgets of the next prompt: the settings, lowered so that a cold suggestion fits
-        ``completion.target_latency_ms`` at the engine's measured speed (``speed()``)."""
-        cs = self.settings.completion
-        full = Budgets(
-            cs.prefix_chars, cs.suffix_chars, self.settings.context.budget_tokens, cs.max_tokens
-        )
-        speed = getattr(engine, "speed", None)
-        if not cs.target_latency_ms or speed is None:
-            return full
-        prompt_tps, gen_tps = speed()
-        target_s = cs.target_latency_ms / 1000
-        max_tokens = max(
-            MIN_MAX_TOKENS, min(cs.max_tokens, int(gen_tps * target_s * GENERATION_SHARE))
-        )
-        prompt_budget = (target_s - max_tokens / max(gen_tps, 1e-6)) * prompt_tps
-        wanted = (cs.prefix_chars + cs.suffix_chars) / CHARS_PER_TOKEN + full.context_tokens
-        if prompt_budget >= wanted and max_tokens == cs.max_tokens:
-            return full
-        scale = max(0.0, min(1.0, prompt_budget / wanted)) if wanted else 1.0
-        # context goes first (it helps least per token), then the suffix, then the prefix
-        context = int(full.context_tokens * scale * scale)
-        suffix = int(cs.suffix_chars * scale)
-        prefix = max(MIN_PREFIX_CHARS, int(cs.prefix_chars * scale))
-        note = ""
-        if prompt_budget < MIN_PREFIX_CHARS / CHARS_PER_TOKEN:
-            note = (
-                f"the model evaluates about {prompt_tps:.0f} prompt tokens/s and generates "
-                f"{gen_tps:.0f} tokens/s: no prompt fits completion.target_latency_ms = "
-                f"{cs.target_latency_ms}, so suggestions use the smallest budgets and come late"
-            )
-        return Budgets(min(prefix, cs.prefix_chars), suffix, context, max_tokens, note)
+        """The budgets of the next prompt (``budgets.budgets_for``)."""
+        return budgets_for(self.settings, engine)
 
     # ------------------------------------------------------------------ planning
     def plan(
@@ -452,83 +292,16 @@ class CompletionService:
 
     # ------------------------------------------------------------------ vetting
     def vet(self, plan: Plan, text: str) -> tuple[str, str] | None:
-        """None when ``text`` may be shown; else (``drop`` | ``label``, reason)."""
-        doc = plan.doc
-        base = self._baseline(doc)
-        cur = TextIndex(doc.text).offset(plan.line, plan.col)
-        if self.settings.completion.check_parse and base.breaks_parse(doc.text, cur, text):
-            return ("drop", BREAKS_PARSE)
-        mode = self.settings.completion.secure_filter
-        if mode != "off" and self.security is not None:
-            new_text = doc.text[:cur] + text + doc.text[cur:]
-            last = plan.line + text.count("\n")
-            introduced = introduced_findings(
-                self.security,
-                doc,
-                new_text,
-                plan.line,
-                last,
-                lambda: base.findings(self.security, doc),
-            )
-            if introduced:
-                return ("drop" if mode == "drop" else "label", "; ".join(introduced))
-        return None
+        """None when ``text`` may be shown; else (``drop`` | ``label``, reason) (``vetting.vet``)."""
+        base = self._baseline(plan.doc)
+        return vetting.vet(self.settings.completion, self.security, base, plan, text)
 
-    def _baseline(self, doc: Document) -> _Baseline:
+    def _baseline(self, doc: Document) -> Baseline:
         """What vetting compares against, computed once per document version."""
         key = (doc.uri, doc.version, len(doc.text), hash(doc.text))
         if self._base is None or self._base.key != key:
-            self._base = _Baseline(key, doc.language)
+            self._base = Baseline(key, doc.language)
         return self._base
-
-
-class _Baseline:
-    """A document's syntax tree and security findings before a suggestion is inserted."""
-
-    def __init__(self, key: tuple[Any, ...], language: str | None) -> None:
-        self.key = key
-        self.language = language
-        self._tree: Any = None
-        self._parsed = False
-        self._findings: set[tuple[str, int]] | None = None
-
-    def breaks_parse(self, text: str, offset: int, insert: str) -> bool:
-        """Whether inserting ``insert`` at ``offset`` turns a file that parsed into one that does not.
-
-        The document is parsed once; each candidate is an edit of a copy of that tree and an
-        incremental reparse, so big files cost milliseconds per suggestion.
-        """
-        if self.language is None:
-            return False
-        try:
-            parser = languages.parser(self.language)
-        except Exception:
-            return False
-        if not self._parsed:
-            self._parsed = True
-            tree = parser.parse(text.encode("utf-8", "surrogatepass"))
-            self._tree = None if tree.root_node.has_error else tree
-        if self._tree is None:
-            return False
-        before = text[:offset].encode("utf-8", "surrogatepass")
-        ins = insert.encode("utf-8", "surrogatepass")
-        row = before.count(b"\n")
-        col = len(before) - (before.rfind(b"\n") + 1)
-        nl = ins.count(b"\n")
-        end_point = (row + nl, (len(ins) - ins.rfind(b"\n") - 1) if nl else col + len(ins))
-        tree = self._tree.copy()
-        tree.edit(
-            len(before), len(before), len(before) + len(ins), (row, col), (row, col), end_point
-        )
-        new = before + ins + text[offset:].encode("utf-8", "surrogatepass")
-        return bool(parser.parse(new, tree).root_node.has_error)
-
-    def findings(self, security: SecurityEngine, doc: Document) -> set[tuple[str, int]]:
-        if self._findings is None:
-            self._findings = {
-                (f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)
-            }
-        return self._findings
 
 
 def _within(
@@ -559,93 +332,3 @@ def _keep_head_lines(text: str, chars: int) -> str:
         return text
     cut = text.rfind("\n", 0, chars)
     return text[: cut + 1] if cut >= 0 else text[:chars]
-
-
-def breaks_parse(old: str, new: str, language: str) -> bool:
-    """Whether ``old`` parses without errors and ``new`` does not (tree-sitter)."""
-    try:
-        parser = languages.parser(language)
-    except Exception:
-        return False
-    if parser.parse(old.encode("utf-8", "surrogatepass")).root_node.has_error:
-        return False
-    return bool(parser.parse(new.encode("utf-8", "surrogatepass")).root_node.has_error)
-
-
-def introduced_findings(
-    security: SecurityEngine,
-    doc: Document,
-    new_text: str,
-    first_line: int,
-    last_line: int,
-    before: set[tuple[str, int]] | Callable[[], set[tuple[str, int]]] | None = None,
-) -> list[str]:
-    """Security findings on the inserted lines of ``new_text`` that the document did not have.
-
-    ``before`` (the document's own findings, or a function computing them) is only needed when
-    something turns up on the inserted lines, so the usual clean suggestion costs one check, not two.
-    """
-    try:
-        on_inserted = [
-            f
-            for f in security.check(new_text, doc.path, doc.language)
-            if first_line <= f.start_line <= last_line
-        ]
-        if not on_inserted:
-            return []
-        if before is None:
-            before = {
-                (f.rule_id, f.start_line) for f in security.check(doc.text, doc.path, doc.language)
-            }
-        elif callable(before):
-            before = before()
-        return [
-            f"{f.rule_id}: {f.message}"
-            for f in on_inserted
-            if (f.rule_id, f.start_line) not in before or f.start_line > first_line
-        ]
-    except Exception:  # a checker bug must not cost the user their completion
-        log.exception("security check of a completion failed")
-        return []
-
-
-def describe(outcome: Outcome) -> dict[str, Any]:
-    """A JSON-ready description of a completion (``slm-lsp complete --json``)."""
-    gen = outcome.generations[0] if outcome.generations else Generation()
-    total = outcome.generations
-    return {
-        "completion": outcome.suggestions[0].text if outcome.suggestions else "",
-        "alternatives": [s.text for s in outcome.suggestions],
-        "template": outcome.prompt.family if outcome.prompt else "",
-        "prompt": outcome.prompt.render() if outcome.prompt else "",
-        "prompt_tokens": outcome.prompt_ids,
-        "raw": gen.text,
-        "stop_reason": gen.stop_reason,
-        "dropped": [{"text": t, "why": w} for t, w in outcome.dropped],
-        "context": [
-            {"path": s.path, "reason": s.reason, "score": round(s.score, 3), "text": s.text}
-            for s in (outcome.plan.snippets if outcome.plan else [])
-        ],
-        "window": {
-            "first_line": outcome.plan.window[0] + 1 if outcome.plan else None,
-            "last_line": outcome.plan.window[1] + 1 if outcome.plan else None,
-        },
-        "multiline": outcome.plan.multiline if outcome.plan else None,
-        "timings": {
-            "prompt_tokens": gen.n_prompt,
-            "prompt_tokens_evaluated": gen.n_prompt_evaluated,
-            "prompt_ms": round(sum(g.prompt_ms for g in total), 2),
-            "generated_tokens": sum(g.n_generated for g in total),
-            "generation_ms": round(sum(g.gen_ms for g in total), 2),
-        },
-    }
-
-
-def relative_path(path: str, root: str | None) -> str:
-    """``path`` relative to the workspace root, for prompt headers (absolute paths leak usernames)."""
-    if root:
-        try:
-            return str(Path(path).resolve().relative_to(Path(root).resolve()))
-        except (ValueError, OSError):
-            pass
-    return Path(path).name

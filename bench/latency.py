@@ -207,7 +207,8 @@ async def _await(req: Request, fut: asyncio.Future[Any], statuses: list[tuple[fl
 # ----------------------------------------------------------------------------------------- replay
 def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: list[Session], requests: list[Request], cold_samples: int) -> dict[str, Any]:
     """Time raw llama-cpp-python on the prompts of the answered requests (see the module docstring)."""
-    from slm_lsp.completion import CompletionService, Document, relative_path
+    from slm_lsp.completion.document import Document, relative_path
+    from slm_lsp.completion.service import CompletionService
     from slm_lsp.config import Settings
     from slm_lsp.generation import GenerationParams  # noqa: F401 - documents what the server used
     from slm_lsp.engine.llama import LlamaEngine

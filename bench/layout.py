@@ -26,7 +26,8 @@ SETTINGS = {"completion.prefix_chars": 1000, "completion.suffix_chars": 300, "co
 
 def run(args: Any) -> dict[str, Any]:
     from bench.quality import _tasks, paired
-    from slm_lsp.completion import CompletionService, Document
+    from slm_lsp.completion.document import Document
+    from slm_lsp.completion.service import CompletionService
     from slm_lsp.config import Settings
     from slm_lsp.engine.llama import LlamaEngine
     from slm_lsp_train.evaluate import edit_similarity

@@ -105,7 +105,8 @@ def _index(root: Path, cache: str) -> Any:
 def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, index: Any, with_context: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     from slm_lsp_train.evaluate import edit_similarity
 
-    from slm_lsp.completion import CompletionService, Document
+    from slm_lsp.completion.document import Document
+    from slm_lsp.completion.service import CompletionService
     from slm_lsp.config import Settings
     from slm_lsp.engine.llama import LlamaEngine
     from slm_lsp.text import TextIndex

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slm_lsp import __version__
 from slm_lsp.commandline import (
@@ -22,6 +22,9 @@ from slm_lsp.commandline import (
     load_settings,
 )
 from slm_lsp.config import load_toml, parse_overrides
+
+if TYPE_CHECKING:  # pragma: no cover
+    from slm_lsp.completion.document import Outcome
 
 #: Subcommands that live with their package. Each module exposes ``add_subparser(subparsers)``, which adds
 #: its parser with ``parents=[common_options()]`` and ``set_defaults(func=run)``; ``run(args) -> int``
@@ -263,13 +266,48 @@ def find_root(path: Path) -> Path:
     return path.resolve().parent
 
 
+def describe(outcome: Outcome) -> dict[str, Any]:
+    """A JSON-ready description of a completion (``slm-lsp complete --json``)."""
+    from slm_lsp.generation import Generation
+
+    gen = outcome.generations[0] if outcome.generations else Generation()
+    total = outcome.generations
+    return {
+        "completion": outcome.suggestions[0].text if outcome.suggestions else "",
+        "alternatives": [s.text for s in outcome.suggestions],
+        "template": outcome.prompt.family if outcome.prompt else "",
+        "prompt": outcome.prompt.render() if outcome.prompt else "",
+        "prompt_tokens": outcome.prompt_ids,
+        "raw": gen.text,
+        "stop_reason": gen.stop_reason,
+        "dropped": [{"text": t, "why": w} for t, w in outcome.dropped],
+        "context": [
+            {"path": s.path, "reason": s.reason, "score": round(s.score, 3), "text": s.text}
+            for s in (outcome.plan.snippets if outcome.plan else [])
+        ],
+        "window": {
+            "first_line": outcome.plan.window[0] + 1 if outcome.plan else None,
+            "last_line": outcome.plan.window[1] + 1 if outcome.plan else None,
+        },
+        "multiline": outcome.plan.multiline if outcome.plan else None,
+        "timings": {
+            "prompt_tokens": gen.n_prompt,
+            "prompt_tokens_evaluated": gen.n_prompt_evaluated,
+            "prompt_ms": round(sum(g.prompt_ms for g in total), 2),
+            "generated_tokens": sum(g.n_generated for g in total),
+            "generation_ms": round(sum(g.gen_ms for g in total), 2),
+        },
+    }
+
+
 def cmd_complete(args: argparse.Namespace) -> int:
     path, line, col = parse_position(args.position)
     check_path(path, want="file")
     extra = {"model": {"path": args.model}} if args.model else None
     settings = load_settings(args, extra)
     from slm_lsp import languages
-    from slm_lsp.completion import CompletionService, Document, describe, relative_path
+    from slm_lsp.completion.document import Document, relative_path
+    from slm_lsp.completion.service import CompletionService
     from slm_lsp.engine.loader import load_engine
     from slm_lsp.text import TextIndex, decode, looks_binary
 

@@ -15,7 +15,8 @@ from slm_lsp.generation import Engine, GenerationParams
 from slm_lsp.text import TextIndex
 
 if TYPE_CHECKING:  # pragma: no cover
-    from slm_lsp.completion import CompletionService, Document
+    from slm_lsp.completion.document import Document
+    from slm_lsp.completion.service import CompletionService
 
 #: Most tokens a model edit may generate.
 MODEL_EDIT_MAX_TOKENS = 256
@@ -180,7 +181,7 @@ def run_model_edit(
         return None
     new_text = wrap(text)
     if doc.language and req.kind != "docstring":
-        from slm_lsp.completion import breaks_parse
+        from slm_lsp.completion.vetting import breaks_parse
 
         s_off, e_off = idx.offset(*start), idx.offset(*end)
         if breaks_parse(doc.text, doc.text[:s_off] + new_text + doc.text[e_off:], doc.language):

@@ -32,7 +32,8 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from slm_lsp import __version__, languages
-from slm_lsp.completion import CompletionService, Document, relative_path
+from slm_lsp.completion.document import Document, relative_path
+from slm_lsp.completion.service import CompletionService
 from slm_lsp.config import Settings, changed_keys, layer_settings, load_toml, on_change
 from slm_lsp.engine.worker import EngineWorker
 from slm_lsp.workspace.document import DocumentParser

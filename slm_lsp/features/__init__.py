@@ -15,7 +15,7 @@ FEATURES = (
     "lifecycle",
     "documents",
     "inline_completion",
-    "completion",
+    "completion_items",
     "diagnostics",
     "code_actions",
     "symbols",

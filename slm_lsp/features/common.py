@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from slm_lsp.completion import Outcome, Suggestion
+from slm_lsp.completion.document import Outcome, Suggestion
 from slm_lsp.generation import EngineError
 
 if TYPE_CHECKING:  # pragma: no cover

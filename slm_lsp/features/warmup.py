@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from slm_lsp.text import TextIndex
 
 if TYPE_CHECKING:  # pragma: no cover
-    from slm_lsp.completion import Document
+    from slm_lsp.completion.document import Document
     from slm_lsp.server import SlmServer
 
 log = logging.getLogger(__name__)

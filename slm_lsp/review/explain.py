@@ -108,7 +108,7 @@ class ModelReviewer:
     def _rewrite(
         self, text: str, language: str | None, path: str, first: int, last: int, hint: str
     ) -> Edit | None:
-        from slm_lsp.completion import Document
+        from slm_lsp.completion.document import Document
         from slm_lsp.model_edits import ModelEditRequest, run_model_edit
 
         doc = Document(

@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.completion import (
-    WINDOW_STEP_LINES,
-    CompletionCache,
-    CompletionService,
-    Document,
-    breaks_parse,
-)
+from slm_lsp.completion.cache import CompletionCache
+from slm_lsp.completion.document import Document
+from slm_lsp.completion.service import WINDOW_STEP_LINES, CompletionService
+from slm_lsp.completion.vetting import breaks_parse
 from slm_lsp.config import Settings
 from slm_lsp.engine.llama import LlamaEngine
 from slm_lsp.security.engine import SecurityEngine

@@ -26,12 +26,18 @@ SETTINGS = {"completion.prefix_chars": 1500, "completion.suffix_chars": 600, "co
 PER_KIND = 12
 
 
-def default_models() -> list[Path]:
-    from slm_lsp.engine.loader import find_smollm2
+#: Our own 40M model (slm-lsp train), one path so that it can be repointed when the file moves.
+MODEL_40M = Path(__file__).resolve().parent.parent / "slm_lsp" / "models" / "slm-fim-40m.q8_0.gguf"
 
-    models = sorted((Path(__file__).resolve().parent.parent / "slm_lsp" / "models").glob("*.gguf"))
-    found = find_smollm2()
-    return ([found] if found else []) + models
+
+def default_models() -> list[Path]:
+    """SmolLM2 first (the baseline every other model is compared with), then every other fetched model of the table, then our own."""
+    from slm_lsp.engine.fetch import load_table
+    from slm_lsp.engine.loader import find_model
+
+    names = ["smollm2-135m", *(n for n in load_table() if n != "smollm2-135m")]
+    found = [p for p in map(find_model, names) if p is not None]
+    return found + ([MODEL_40M] if MODEL_40M.is_file() else [])
 
 
 #: A file of a tree named by --from must hold this many characters to have tasks cut from it.
@@ -91,6 +97,19 @@ def paired(scores: list[float], baseline: list[float], seed: int = 0) -> dict[st
     }
 
 
+def by_kind(r: dict[str, Any], base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per task kind, ``r`` against ``base`` task by task: edit similarity and exact match, each with its 95 % interval."""
+    out: dict[str, dict[str, Any]] = {}
+    kinds = [t["kind"] for t in base.get("tasks", [])]
+    for kind in dict.fromkeys(kinds):
+        pick = [i for i, k in enumerate(kinds) if k == kind]
+        out[kind] = {
+            "edit_similarity": paired([r["scores"][i][1] for i in pick], [base["scores"][i][1] for i in pick]),
+            "exact_match": paired([r["scores"][i][0] for i in pick], [base["scores"][i][0] for i in pick]),
+        }
+    return out
+
+
 def _index(root: Path, cache: str) -> Any:
     from slm_lsp.config import IndexSettings
     from slm_lsp.workspace.index import WorkspaceIndex
@@ -112,6 +131,9 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
     settings, errors = Settings.from_layers({**SETTINGS, **(extra or {}), "context.enabled": with_context, "model.path": str(model)})
     if errors:
         raise SystemExit(f"bad settings: {'; '.join(errors)}")
+    from slm_lsp.engine.loader import avoid_amx_crash
+
+    avoid_amx_crash()
     engine = LlamaEngine(model, settings.model)
     service = CompletionService(settings)
     if with_context:
@@ -123,7 +145,9 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
     t0 = time.perf_counter()
     n_snippets = []
     scores: list[tuple[float, float]] = []  #: (exact match, edit similarity) per task, in task order
+    records: list[dict[str, Any]] = []  #: per task: what was asked, generated and shown (for --rescore)
     for i, task in enumerate(tasks, 1):
+        t_task = time.perf_counter()
         if i % 10 == 0:
             print(f"  {model.name} {'with' if with_context else 'without'} context: {i}/{len(tasks)}", file=sys.stderr, flush=True)
         full = texts[task.source]
@@ -145,6 +169,18 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
         sim = edit_similarity(pred, task.middle)
         per_kind.setdefault(task.kind, []).append((exact, sim))
         scores.append((exact, round(sim, 4)))
+        c = plan.cursor
+        records.append(
+            {
+                "kind": task.kind,
+                "source": task.source,
+                "target": task.middle,
+                "raw": out.generations[0].text if out.generations else "",
+                "prediction": pred,
+                "seconds": round(time.perf_counter() - t_task, 3),
+                "cursor": {"line_prefix": c.line_prefix, "line_suffix": c.line_suffix, "next_lines": list(c.next_lines), "prev_lines": list(c.prev_lines), "indent_unit": c.indent_unit},
+            }
+        )
         if len(examples) < 3 and task.kind == "single_line":
             examples.append({"target": task.middle, "prediction": pred})
     seconds = time.perf_counter() - t0
@@ -163,6 +199,7 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
         "mean_snippets": round(statistics.fmean(n_snippets), 2) if n_snippets else 0,
         "examples": examples,
         "scores": scores,
+        "tasks": records,
     }
 
 
@@ -208,6 +245,7 @@ def run(args: Any) -> dict[str, Any]:
         base = next(b for b in results if b["context"] == r["context"])
         if r is not base:
             r["against_first"] = {"model": base["model"], **paired([s for _, s in r["scores"]], [s for _, s in base["scores"]])}
+            r["against_first_by_kind"] = by_kind(r, base)
         if r["context"]:  # what cross-file context does for this model, task by task
             alone = next(b for b in results if b["model"] == r["model"] and not b["context"])
             r["context_effect"] = paired([s for _, s in r["scores"]], [s for _, s in alone["scores"]])
@@ -234,6 +272,14 @@ def run(args: Any) -> dict[str, Any]:
             ["model", "context", "against", "difference", "95 % interval", "wins / ties / losses"],
             [(r["model"], "yes" if r["context"] else "no", against, a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}") for r, against, a in pairs],
         )
+    kind_rows = [
+        (r["model"], "yes" if r["context"] else "no", kind, r["against_first"]["model"], f"{c['exact_match']['mean_difference']} {c['exact_match']['ci95']}", f"{c['edit_similarity']['mean_difference']} {c['edit_similarity']['ci95']}")
+        for r in results
+        if "against_first_by_kind" in r
+        for kind, c in r["against_first_by_kind"].items()
+    ]
+    if kind_rows:
+        common.print_table("Per task kind against the first model, task by task: difference (95 % bootstrap interval)", ["model", "context", "kind", "against", "exact match", "edit similarity"], kind_rows)
     if not args.no_plot and results:
         plt = common.pyplot()
         fig, ax = plt.subplots(figsize=(6, 2.6))
@@ -250,7 +296,7 @@ def run(args: Any) -> dict[str, Any]:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("quality", help="FIM exact match / edit similarity through CompletionService, with and without context")
-    p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2 and slm_lsp/models/*.gguf)")
+    p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2, the other fetched models of `slm-lsp model list`, our 40M model)")
     p.add_argument("--per-kind", type=int, default=PER_KIND)
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="task seeds: --per-kind tasks of each kind for each (default: 0)")
     p.add_argument("--threads", type=int, default=0, help="model.n_threads (0: all cores)")

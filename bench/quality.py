@@ -219,7 +219,102 @@ def _settings(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+#: Post-processing variants ``--rescore`` compares: (written_block, meet_following) of ``postprocess.clean``.
+VARIANTS = {"neither": (False, False), "meet following": (False, True), "one line in a written block": (True, False), "both": (True, True)}
+
+
+def rescore(path: Path, out: Path | None) -> dict[str, Any]:
+    """Re-apply post-processing to the generations a quality run recorded, once per ``VARIANTS`` entry, and compare each with ``neither`` task by task.
+
+    Exact for greedy decoding as long as the recorded run cut no more than a variant does (record
+    with both cuts off): a variant that stops earlier would have generated the same tokens up to its
+    stop. The parse and security vetting of ``CompletionService.run`` is not repeated.
+    """
+    import json
+
+    from slm_lsp.prompt.postprocess import CursorContext, clean
+    from slm_lsp.train.evaluate import edit_similarity
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    policy = data["settings"].get("completion.multiline", "auto")
+    max_lines = int(data["settings"].get("completion.max_lines", 12))
+    report: dict[str, Any] = {"source": str(path), "task_source": data["settings"].get("task_source"), "models": []}
+    rows, kind_rows = [], []
+    for r in data["results"]:
+        tasks = r.get("tasks", [])
+        if not tasks:
+            continue
+        per: dict[str, list[tuple[float, float]]] = {}
+        same = 0
+        for name, (block, meet) in VARIANTS.items():
+            scores = []
+            for t in tasks:
+                c = t["cursor"]
+                ctx = CursorContext(c["line_prefix"], c["line_suffix"], tuple(c["next_lines"]), tuple(c["prev_lines"]), c["indent_unit"])
+                pred = clean(t["raw"], ctx, multiline_policy=policy, max_lines=max_lines, written_block=block, meet_following=meet)
+                if name == "neither":
+                    same += pred == t["prediction"]
+                scores.append((float(pred.rstrip() == t["target"].rstrip()), edit_similarity(pred, t["target"])))
+            per[name] = scores
+        entry: dict[str, Any] = {"model": r["model"], "context": r["context"], "n": len(tasks), "neither_equals_recorded": same, "variants": {}}
+        entry["_scores"] = {name: [x for _, x in sc] for name, sc in per.items()}
+        entry["_exact"] = {name: [e for e, _ in sc] for name, sc in per.items()}
+        entry["_kinds"] = [t["kind"] for t in tasks]
+        kinds = [t["kind"] for t in tasks]
+        for name, scores in per.items():
+            v: dict[str, Any] = {
+                "exact_match": round(statistics.fmean(e for e, _ in scores), 3),
+                "edit_similarity": round(statistics.fmean(x for _, x in scores), 3),
+            }
+            if name != "neither":
+                base = per["neither"]
+                v["against_neither"] = paired([x for _, x in scores], [x for _, x in base])
+                v["against_neither_exact"] = paired([e for e, _ in scores], [e for e, _ in base])
+                v["by_kind"] = {}
+                for kind in dict.fromkeys(kinds):
+                    pick = [i for i, k in enumerate(kinds) if k == kind]
+                    v["by_kind"][kind] = {
+                        "exact_match": paired([scores[i][0] for i in pick], [base[i][0] for i in pick]),
+                        "edit_similarity": paired([scores[i][1] for i in pick], [base[i][1] for i in pick]),
+                    }
+                    kind_rows.append((r["model"], name, kind, f"{v['by_kind'][kind]['exact_match']['mean_difference']} {v['by_kind'][kind]['exact_match']['ci95']}", f"{v['by_kind'][kind]['edit_similarity']['mean_difference']} {v['by_kind'][kind]['edit_similarity']['ci95']}"))
+                a = v["against_neither"]
+                rows.append((r["model"], name, v["exact_match"], v["edit_similarity"], a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}"))
+            else:
+                rows.append((r["model"], name, v["exact_match"], v["edit_similarity"], "", "", f"{same}/{len(tasks)} as recorded"))
+            entry["variants"][name] = v
+        report["models"].append(entry)
+    first = report["models"][0] if report["models"] else None
+    versus = []
+    for entry in report["models"][1:]:  # each model against the first under the same post-processing
+        entry["against_first"] = {}
+        for name in VARIANTS:
+            a = paired(entry["_scores"][name], first["_scores"][name])
+            kinds = entry["_kinds"]
+            by_kind = {
+                kind: {
+                    "exact_match": paired([entry["_exact"][name][i] for i, k in enumerate(kinds) if k == kind], [first["_exact"][name][i] for i, k in enumerate(kinds) if k == kind]),
+                    "edit_similarity": paired([entry["_scores"][name][i] for i, k in enumerate(kinds) if k == kind], [first["_scores"][name][i] for i, k in enumerate(kinds) if k == kind]),
+                }
+                for kind in dict.fromkeys(kinds)
+            }
+            entry["against_first"][name] = {"model": first["model"], **a, "by_kind": by_kind}
+            versus.append((entry["model"], name, first["model"], a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}"))
+    for entry in report["models"]:
+        for key in ("_scores", "_exact", "_kinds"):
+            entry.pop(key, None)
+    if versus:
+        common.print_table("Edit similarity against the first model under the same post-processing, task by task", ["model", "variant", "against", "difference", "95 % interval", "wins / ties / losses"], versus)
+    common.print_table(f"Post-processing variants on the recorded generations of {path.name} ({report['task_source']})", ["model", "variant", "EM", "ES", "ES difference", "95 % interval", "wins / ties / losses"], rows)
+    common.print_table("Per task kind against neither: exact match and edit similarity difference (95 % interval)", ["model", "variant", "kind", "exact match", "edit similarity"], kind_rows)
+    written = common.write_result(f"{path.stem}-rescored", report, out)
+    print(f"wrote {written}")
+    return report
+
+
 def run(args: Any) -> dict[str, Any]:
+    if args.rescore:
+        return rescore(args.rescore, args.out)
     models = [Path(m) for m in args.model] if args.model else default_models()
     if not models:
         raise SystemExit("no model: pass --model or run `python -m slm_lsp model fetch`")
@@ -304,4 +399,5 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting for every model, e.g. model.heal_tokens=1 (repeatable)")
     p.add_argument("--name", help="result file name (default: quality, or quality-<folder> with --from)")
     p.add_argument("--from", dest="source", type=Path, help="cut the tasks from this tree's Python files (code no model saw, e.g. your own) instead of the held-out standard library")
+    p.add_argument("--rescore", type=Path, metavar="RESULT", help="no model run: re-apply post-processing variants (the cuts at the code after the cursor) to the generations RESULT recorded")
     p.set_defaults(func=run)

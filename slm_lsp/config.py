@@ -69,6 +69,8 @@ class ModelSettings:
             "codellama",
             "codegemma",
             "codestral",
+            "phi3",
+            "llama3",
             "prefix",
         ),
     )

@@ -19,6 +19,8 @@ EXPECTED = {
     "codegemma": "<|file_separator|>util.py\ndef helper(x):\n    return x + 1\n<|fim_prefix|># app.py\ny = helper(<|fim_suffix|>)\n<|fim_middle|>",
     "codestral": "[SUFFIX])\n[PREFIX]# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",
     "prefix": "# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",
+    "phi3": "# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",
+    "llama3": "# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",
 }
 
 

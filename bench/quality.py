@@ -307,7 +307,7 @@ def rescore(path: Path, out: Path | None) -> dict[str, Any]:
         common.print_table("Edit similarity against the first model under the same post-processing, task by task", ["model", "variant", "against", "difference", "95 % interval", "wins / ties / losses"], versus)
     common.print_table(f"Post-processing variants on the recorded generations of {path.name} ({report['task_source']})", ["model", "variant", "EM", "ES", "ES difference", "95 % interval", "wins / ties / losses"], rows)
     common.print_table("Per task kind against neither: exact match and edit similarity difference (95 % interval)", ["model", "variant", "kind", "exact match", "edit similarity"], kind_rows)
-    written = common.write_result(f"{path.stem}-rescored", report, out)
+    written = common.write_result(f"rescore-{path.stem}", report, out)
     print(f"wrote {written}")
     return report
 

@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = msub.add_parser(
         "info",
         parents=[common],
-        help="family, context length, FIM token ids and template of a model",
+        help="family, context length, FIM token ids, templates (FIM and chat) of a model",
     )
     info.add_argument(
         "path", nargs="?", help="GGUF file (default: the configured or default model)"
@@ -336,6 +336,7 @@ def cmd_model_info(args: argparse.Namespace) -> int:
     extra = {"model": {"path": args.path}} if args.path else None
     settings = load_settings(args, extra)
     from slm_lsp.engine.loader import load_engine
+    from slm_lsp.prompt.chat import chat_template_of
     from slm_lsp.prompt.templates import get_family
 
     engine = load_engine(settings.model)
@@ -356,6 +357,7 @@ def cmd_model_info(args: argparse.Namespace) -> int:
             "bos_id": info.bos_id,
             "end_of_generation_ids": list(info.eog_ids),
             "fim_token_ids": info.fim_ids,
+            "chat_template": chat_template_of(engine) is not None,
             "size_bytes": info.size_bytes,
         }
     finally:

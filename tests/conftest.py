@@ -38,19 +38,34 @@ def smollm2_path() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def default_model_path() -> Path:
+    """The default model (`model.embedded`'s default); skipped when it was never fetched (`slm-lsp model fetch`)."""
+    from slm_lsp.config import ModelSettings
+    from slm_lsp.engine.loader import find_model
+
+    name = ModelSettings().embedded
+    path = find_model(name)
+    if path is None:
+        pytest.skip(f"{name} not fetched: run `slm-lsp model fetch`")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Index caches go to a temporary folder; a fetched SmolLM2 is still found where it lives."""
-    from slm_lsp.engine.loader import find_smollm2
+    """Index caches go to a temporary folder; fetched models are still found where they live."""
+    from slm_lsp.engine.fetch import load_table
+    from slm_lsp.engine.loader import find_model
 
-    model = find_smollm2()
+    models = [p for p in map(find_model, load_table()) if p is not None]
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("SLM_LSP_CACHE", str(cache))
-    if model is not None and str(model).startswith(os.path.expanduser("~")):
-        (cache / "models").mkdir(exist_ok=True)
-        link = cache / "models" / model.name
-        if not link.exists():
-            link.symlink_to(model)
+    for model in models:
+        if str(model).startswith(os.path.expanduser("~")):
+            (cache / "models").mkdir(exist_ok=True)
+            link = cache / "models" / model.name
+            if not link.exists():
+                link.symlink_to(model)
     return cache

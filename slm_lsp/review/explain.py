@@ -1,9 +1,10 @@
 """``--with-model``: the local model explains each finding (and, with ``--explain-changes``, each changed
 hunk) and proposes a secure rewrite, within ``review.model_token_budget`` generated tokens per run.
 
-The rewrite is ``model_edits.run_model_edit`` (the same fill-in-the-middle request as the editor's
-"rewrite securely" code action); the explanation is a completion of a comment line placed after the
-flagged code. ``BudgetedEngine`` caps every generation at what is left of the budget; once it is
+The rewrite is ``model_edits.run_model_edit`` (the same request as the editor's "rewrite securely"
+code action). The explanation is asked in the model's own chat template when its GGUF carries one
+(``prompt.chat``: the question and the flagged code as a user message); otherwise it is a
+completion of a comment line placed after the flagged code. ``BudgetedEngine`` caps every generation at what is left of the budget; once it is
 spent, the remaining notes say ``budget_exhausted``.
 """
 
@@ -24,6 +25,12 @@ from slm_lsp.security.model import Edit
 EXPLAIN_CONTEXT_LINES = 20
 #: Longest explanation kept, in characters (the model's first paragraph, cut here).
 EXPLANATION_MAX_CHARS = 400
+#: The system message and the instruction of an explanation asked in a chat template.
+EXPLAIN_SYSTEM = "You are a security reviewer. You answer briefly and precisely, without links."
+EXPLAIN_ASK = (
+    "Answer in two or three plain sentences, no code and no links: name the concrete risk in this "
+    "code and how to fix it."
+)
 
 
 class BudgetExhausted(Exception):
@@ -94,11 +101,27 @@ class ModelReviewer:
             if first < len(lines)
             else ""
         )
-        prefix = (
-            "\n".join(lines[lo : last + 1]) + f"\n{indent}{comment} {question}\n{indent}{comment}"
+        from slm_lsp.prompt.chat import engine_chat_prompt
+
+        code = "\n".join(lines[lo : last + 1])
+        flagged = "\n".join(lines[first : last + 1])
+        prompt = engine_chat_prompt(
+            self.engine,
+            [
+                {"role": "system", "content": EXPLAIN_SYSTEM},
+                {
+                    "role": "user",
+                    "content": f"```{language or 'text'}\n{code}\n```\n\nThe flagged code:\n"
+                    f"```{language or 'text'}\n{flagged}\n```\n\n{question} {EXPLAIN_ASK}",
+                },
+            ],
         )
-        family = getattr(self.engine._engine, "family", None) or get_family(self.engine.info.family)
-        prompt = build_prompt(family, prefix=prefix, suffix="", path=path, comment=comment)
+        if prompt is None:  # no chat template: continue a comment after the code
+            prefix = code + f"\n{indent}{comment} {question}\n{indent}{comment}"
+            family = getattr(self.engine._engine, "family", None) or get_family(
+                self.engine.info.family
+            )
+            prompt = build_prompt(family, prefix=prefix, suffix="", path=path, comment=comment)
         self.engine.cap = self.explain_tokens
         gen = self.engine.generate(
             prompt, GenerationParams(max_tokens=self.explain_tokens, temperature=0.0), self.cancel
@@ -153,8 +176,12 @@ class ModelReviewer:
         return note
 
     def review_item(self, item: Item, text: str, rule_title: str) -> ModelNote:
+        from slm_lsp.security.rules import all_rules
+
         f = item.finding
-        question = f"Security review of the code above ({f.rule_id}, CWE-{f.cwe}, {rule_title}): why it is unsafe and how to fix it:"
+        rule = all_rules().get(f.rule_id)
+        why = f" {rule.help}" if rule is not None and rule.help else ""
+        question = f"Security review of the flagged code ({f.rule_id}, CWE-{f.cwe}, {rule_title}: {f.message}{why}): why it is unsafe here and how to fix it:"
         return self.note(
             text,
             f.language,
@@ -162,7 +189,7 @@ class ModelReviewer:
             f.start_line,
             f.end_line,
             question,
-            f"{f.message} (CWE-{f.cwe})",
+            f"{f.message} (CWE-{f.cwe}){why}",
         )
 
     def review_hunk(self, hunk: Hunk, text: str, language: str | None) -> ModelNote:

@@ -130,26 +130,45 @@ def test_model_info_json(tiny_model_path: Path) -> None:
     assert info["family"] == "deepseek" and info["fim"] is True
     assert info["fim_token_ids"] == {"pre": BEGIN, "suf": HOLE, "mid": END}
     assert info["context_length"] == 4096
+    assert info["chat_template"] is False  # instruct work falls back to a plain prompt
+
+
+#: Our own 40M model: no longer an embedded choice, loaded through model.path.
+MODEL_40M = Path(__file__).resolve().parents[2] / "training" / "models" / "slm-fim-40m.q8_0.gguf"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("embedded", ["slm-fim-40m", "smollm2-135m"])
-def test_embedded_models_complete_python_that_parses(
-    embedded: str, request: pytest.FixtureRequest, tmp_path: Path
+@pytest.mark.parametrize("model", ["default", "smollm2-135m", "slm-fim-40m"])
+def test_models_complete_python_that_parses(
+    model: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    if embedded == "smollm2-135m":
-        request.getfixturevalue("smollm2_path")  # skips when it was never fetched
+    """The default model (Qwen2.5-Coder-0.5B once fetched), SmolLM2 and our own complete a line."""
+    if model == "default":
+        request.getfixturevalue("default_model_path")  # skips when it was never fetched
+        setting = []
+    elif model == "smollm2-135m":
+        request.getfixturevalue("smollm2_path")
+        setting = ["--set", "model.embedded=smollm2-135m"]
+    else:
+        if not MODEL_40M.is_file():
+            pytest.skip("our 40M model is not in this tree")
+        setting = ["--model", str(MODEL_40M)]
     src = tmp_path / "words.py"
     src.write_text(
         'def count_words(text):\n    """Return the number of words in text."""\n    return len(text.\n'
     )
-    res = run(
-        "complete", f"{src}:3:21", "--json", "--no-context", "--set", f"model.embedded={embedded}"
-    )
+    res = run("complete", f"{src}:3:21", "--json", "--no-context", *setting)
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
-    # ours is prompted suffix first, as trained; SmolLM2 has no FIM tokens
-    assert data["template"] == {"slm-fim-40m": "slm-fim", "smollm2-135m": "prefix"}[embedded]
+    # ours is prompted suffix first, as trained; SmolLM2 has no FIM tokens; the default is Qwen's FIM
+    from slm_lsp.config import ModelSettings
+    from slm_lsp.engine.fetch import load_table
+
+    default_family = load_table()[ModelSettings().embedded].family
+    assert (
+        data["template"]
+        == {"default": default_family, "smollm2-135m": "prefix", "slm-fim-40m": "slm-fim"}[model]
+    )
     completion = data["completion"]
     assert completion.strip(), data
     text = src.read_text()
@@ -208,11 +227,28 @@ def test_shipped_model_names_its_template() -> None:
     assert info["family"] == "slm-fim" and info["fim"] is True and info["context_length"] == 1024
 
 
-def test_model_path_of_the_packaged_model_and_of_a_configured_file(tmp_path: Path) -> None:
-    shipped = Path(__file__).resolve().parents[2] / "training" / "models" / "slm-fim-40m.q8_0.gguf"
-    res = run("model", "path", "--set", "model.embedded=slm-fim-40m")
+def test_model_path_of_a_fetched_model_and_of_a_configured_file(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    fetched = cache / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    with open(fetched, "wb") as f:
+        f.truncate(491_400_064)  # the table's size (sparse)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "slm_lsp",
+            "model",
+            "path",
+            "--set",
+            "model.embedded=qwen2.5-coder-0.5b",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLM_LSP_CACHE": str(cache)},
+    )
     assert res.returncode == 0, res.stderr
-    assert Path(res.stdout.strip()) == shipped
+    assert Path(res.stdout.strip()) == fetched
     res = run("model", "path", "--set", f"model.path={tmp_path / 'mine.gguf'}")
     assert Path(res.stdout.strip()) == tmp_path / "mine.gguf"
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from slm_lsp.prompt.postprocess import CursorContext, clean, detect_indent_unit, wants_multiline
+from slm_lsp.prompt.postprocess import (
+    CursorContext,
+    clean,
+    detect_indent_unit,
+    is_final,
+    wants_multiline,
+)
 
 CASES = [
     # (name, line_prefix, line_suffix, next_lines, raw, policy, expected)
@@ -179,3 +185,107 @@ def test_is_final_agrees_with_clean(prefix: str, raw: str, final: bool) -> None:
     assert is_final(raw, ctx) is final
     if final:  # more output cannot change the result
         assert clean(raw + "zzz = 9\n    yyy\n", ctx) == clean(raw, ctx)
+
+
+# The case: the first line is the missing one, the rest re-types the lines below the cursor.
+PAIRS = (
+    "def pairs_sum_to_zero(l):\n    for i, l1 in enumerate(l):\n",
+    ("            if l1 + l[j] == 0:", "                return True", "    return False"),
+)
+STOP_CASES = [
+    # (name, line_prefix, next_lines, raw, written_block, meet_following, expected)
+    (
+        "one line where the block goes on below",
+        "        ",
+        PAIRS[1],
+        "for j in range(i + 1, len(l)):\n            if l1 + l[j] == 0:\n                return True",
+        True,
+        False,
+        "for j in range(i + 1, len(l)):",
+    ),
+    (
+        "without the rule the block runs on (cut at the exact next line only)",
+        "        ",
+        ("        if l1 + l[j] == 0:",),
+        "for j in range(i + 1, len(l)):\n        if l1 + l[j]==0:\n            return True",
+        False,
+        False,
+        "for j in range(i + 1, len(l)):\n        if l1 + l[j]==0:\n            return True",
+    ),
+    (
+        "repeats are found whatever their spacing and indentation",
+        "        ",
+        ("        if l1 + l[j] == 0:",),
+        "for j in range(i + 1, len(l)):\n        if l1 + l[j]==0:\n            return True",
+        False,
+        True,
+        "for j in range(i + 1, len(l)):",
+    ),
+    (
+        "a long line equal to any later line is a repeat",
+        "",
+        ("", "total = compute_total(items)", "print(total)"),
+        "items = load()\nitems.sort()\ntotal = compute_total(items)\nprint(total)",
+        False,
+        True,
+        "items = load()\nitems.sort()",
+    ),
+    (
+        "a short line is a repeat only when it is the next one",
+        "",
+        ("", "x = 1", "pass"),
+        "y = 0\npass\nz = 2",
+        False,
+        True,
+        "y = 0\npass\nz = 2",
+    ),
+    (
+        "a repetition cut short by the token limit",
+        "",
+        ("", "result = transform(data)"),
+        "data = read()\nresult = trans",
+        False,
+        True,
+        "data = read()",
+    ),
+    (
+        "a body after a colon is written when the block below is dedented",
+        "    def close(self):",
+        ("", "    def open(self):"),
+        "\n        self.fd.close()\n        self.fd = None",
+        True,
+        True,
+        "\n        self.fd.close()\n        self.fd = None",
+    ),
+    (
+        "no body after a colon whose body is already there",
+        "    if ready:",
+        ("        start()",),
+        "  # go\n        start()",
+        True,
+        True,
+        "  # go",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "prefix", "nxt", "raw", "written_block", "meet_following", "expected"),
+    STOP_CASES,
+    ids=[c[0] for c in STOP_CASES],
+)
+def test_stops_where_the_suggestion_meets_the_code_after_the_cursor(
+    name: str,
+    prefix: str,
+    nxt: tuple[str, ...],
+    raw: str,
+    written_block: bool,
+    meet_following: bool,
+    expected: str,
+) -> None:
+    ctx = CursorContext(line_prefix=prefix, line_suffix="", next_lines=nxt)
+    opts = {"written_block": written_block, "meet_following": meet_following}
+    assert clean(raw, ctx, **opts) == expected
+    # generation may stop as soon as the cut is certain
+    if "\n" in raw and expected.count("\n") < raw.count("\n") - 1:
+        assert is_final(raw + "\n", ctx, **opts)

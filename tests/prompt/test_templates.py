@@ -20,6 +20,8 @@ EXPECTED = {
     "codegemma": "<|file_separator|>util.py\ndef helper(x):\n    return x + 1\n<|fim_prefix|># app.py\n<|fim_suffix|>)\n<|fim_middle|>y = helper(",
     "codestral": "[SUFFIX])\n[PREFIX]# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",
     "prefix": "# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",
+    "phi3": "# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",
+    "llama3": "# util.py\ndef helper(x):\n    return x + 1\n# app.py\ny = helper(",
 }
 
 

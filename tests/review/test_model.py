@@ -139,3 +139,34 @@ def test_without_model_there_is_no_model_field(tmp_path: Path, review_inproc, fm
     root = write(tmp_path / "proj", {"app.py": SAMPLE})
     doc = review_inproc(["--format", fmt, "--jobs", "1", "."], root).json()
     assert "model" not in doc and all("model" not in f for f in doc["findings"])
+
+
+@pytest.mark.slow
+def test_qwen_rewrites_shell_true_without_a_shell_and_names_the_risk(
+    tmp_path: Path, review_inproc
+) -> None:
+    """With the real Qwen2.5-Coder-0.5B (its chat template): the rewrite of `subprocess.call(cmd,
+    shell=True)` is a subprocess call without a shell that parses, and the explanation names
+    command injection. Checked by hand as well (the 0.5B model writes `shell=False`)."""
+    from slm_lsp.engine.loader import find_model
+
+    model = find_model("qwen2.5-coder-0.5b")
+    if model is None:
+        pytest.skip("qwen2.5-coder-0.5b not fetched: run `slm-lsp model fetch qwen2.5-coder-0.5b`")
+    app = 'import subprocess\n\n\ndef run(cmd):\n    """Run a shell command."""\n    return subprocess.call(cmd, shell=True)\n'
+    root = write(tmp_path / "proj", {"app.py": app})
+    res = review_inproc(
+        ["--format", "json", "--jobs", "1", "--with-model", "--model", str(model), "app.py"], root
+    )
+    doc = res.json()
+    (b602,) = [f for f in doc["findings"] if f["rule_id"] == "PY-B602"]
+    note = b602["model"]
+    assert note["status"] == "ok", note
+    assert "injection" in note["explanation"].lower(), note["explanation"]
+    rewrite = note["rewrite"]["new_text"]
+    assert "subprocess." in rewrite and "shell=True" not in rewrite, rewrite
+    import ast
+
+    lines = app.split("\n")
+    lines[5] = rewrite
+    ast.parse("\n".join(lines))

@@ -1,6 +1,6 @@
 """Writing llama-architecture GGUF files (the ``gguf`` package does the format): hyper-parameters, metadata and weights in F32, F16 or Q8_0.
 
-Shared by the test and benchmark models (``engine.synthetic``) and the trained model's export
+Shared by the test and benchmark models (``tests.kit.synthetic``) and the trained model's export
 (``train.export``). Weights are NumPy arrays named as GGUF names them (``token_embd.weight``,
 ``blk.0.attn_q.weight``, ...) in PyTorch's (out, in) layout. Needs ``gguf`` and ``numpy`` (the
 test, bench and train extras).

@@ -1,7 +1,7 @@
 """Security figures: recall/precision per language on our fixture corpus, and the ``security`` profile
 on real code (findings per 1,000 lines and a seeded random sample to judge by hand).
 
-* ``corpus``: every file under ``tests/security/fixtures`` marks what must be reported on each line
+* ``corpus``: every file under ``tests/golden/security/fixtures`` marks what must be reported on each line
   (``expect: ID``); recall and precision of exact (rule, line) pairs per language, for all rules
   (``audit``) and for the data-flow rules alone. The corpus is ours, so these figures guard against
   regressions; they do not measure how the rules generalise.
@@ -24,14 +24,14 @@ from typing import Any
 
 from bench import common
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "security" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "golden" / "security" / "fixtures"
 DEFAULT_PACKAGES = ("requests", "jinja2", "httpx", "urllib3", "starlette")
 
 
 def corpus() -> dict[str, Any]:
     """Recall and precision of exact (rule, line) pairs per language over the fixture corpus."""
     from slm_lsp.security import SecurityEngine
-    from tests.security.conftest import expected_pairs, fixture_files
+    from tests.golden.security.conftest import expected_pairs, fixture_files
 
     engine = SecurityEngine(profile="audit")
     per: dict[str, Counter[str]] = {}

@@ -2,7 +2,7 @@
 
 Run from the repository root after changing `slm_lsp/config.py`:
     python editor-configs/vscode/scripts/sync_settings.py
-`tests/editors/test_vscode.py` fails when package.json and the server's schema differ.
+`tests/e2e/editors/test_vscode.py` fails when package.json and the server's schema differ.
 """
 
 from __future__ import annotations

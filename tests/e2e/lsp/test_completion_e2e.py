@@ -1,0 +1,258 @@
+"""End to end over stdio: initialize, open, change, inline completion, completion, cancel, shutdown — with a real tiny GGUF model."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pytest_lsp import LanguageClient
+
+from tests.e2e.lsp.conftest import open_doc, start, wait_ready
+
+SOURCE = "import os\n\n\ndef greet(name):\n    return 'hello ' + name\n\n\nprint(gre\n"
+
+
+async def test_inline_completion_roundtrip(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {"maxTokens": 8, "checkParse": False, "secureFilter": "off"},
+        },
+    )
+    status = await wait_ready(client)
+    assert status["model_state"] == "ready", status
+    assert status["family"] == "deepseek"
+    uri = open_doc(client, workspace / "main.py", SOURCE)
+    result = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=7, character=9),
+            context=lsp.InlineCompletionContext(
+                trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    # random weights: the content is noise, but whatever survived post-processing is one line at the cursor
+    if result is not None:
+        items = result.items if isinstance(result, lsp.InlineCompletionList) else result
+        for item in items:
+            assert item.range is not None and item.range.start == lsp.Position(line=7, character=9)
+            assert "\n" not in item.insert_text  # a call being typed gets a one-line suggestion
+    status = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="slm.status")
+    )
+    assert status["cache_misses"] >= 1
+
+
+async def test_incremental_change_and_completion_item(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {
+                "maxTokens": 8,
+                "checkParse": False,
+                "secureFilter": "off",
+                "multiline": "never",
+            },
+        },
+    )
+    await wait_ready(client)
+    uri = open_doc(client, workspace / "a.py", "x = 1\n")
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                lsp.TextDocumentContentChangePartial(
+                    range=lsp.Range(
+                        start=lsp.Position(line=1, character=0),
+                        end=lsp.Position(line=1, character=0),
+                    ),
+                    text="y = x +",
+                )
+            ],
+        )
+    )
+    result = await client.text_document_completion_async(
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=1, character=7),
+        )
+    )
+    if result is not None:
+        items = result.items if isinstance(result, lsp.CompletionList) else result
+        for item in items:
+            assert isinstance(item.text_edit, lsp.TextEdit)
+            assert item.text_edit.range.start == lsp.Position(line=1, character=7)
+            assert "\n" not in item.text_edit.new_text
+
+
+async def test_unknown_document_and_bad_position_answer_empty(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(client, workspace, {"model": {"path": str(tiny_model_path)}})
+    await wait_ready(client)
+    ctx = lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked)
+    missing = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=(workspace / "nope.py").as_uri()),
+            position=lsp.Position(line=0, character=0),
+            context=ctx,
+        )
+    )
+    assert missing is None
+    uri = open_doc(client, workspace / "b.py", "a = 1\n")
+    outside = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=40, character=3),
+            context=ctx,
+        )
+    )
+    assert outside is None
+    # the server is still alive and answering
+    status = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="slm.status")
+    )
+    assert status["model_state"] == "ready"
+
+
+async def test_cancel_request(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {
+                "maxTokens": 2000,
+                "checkParse": False,
+                "secureFilter": "off",
+                "debounceMs": 0,
+                "multiline": "always",
+                "maxLines": 200,
+            },
+        },
+    )
+    await wait_ready(client)
+    uri = open_doc(client, workspace / "c.py", "def f():\n    \n")
+    task = asyncio.ensure_future(
+        client.text_document_inline_completion_async(
+            lsp.InlineCompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                position=lsp.Position(line=1, character=4),
+                context=lsp.InlineCompletionContext(
+                    trigger_kind=lsp.InlineCompletionTriggerKind.Automatic
+                ),
+            )
+        )
+    )
+    await asyncio.sleep(0.2)
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        pass
+    # after cancellation the worker is free again: a status call returns promptly and says ready
+    status = await asyncio.wait_for(
+        client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status")),
+        timeout=10,
+    )
+    assert status["model_state"] == "ready"
+
+
+async def test_missing_model_shows_message_and_diagnostics_still_work(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await start(client, workspace, {"model": {"path": str(workspace / "missing.gguf")}})
+    status = await wait_ready(client)
+    assert status["model_state"] == "failed"
+    assert "not found" in status["model_error"]
+    for _ in range(100):
+        if client.messages:
+            break
+        await asyncio.sleep(0.05)
+    assert any("missing.gguf" in m.message for m in client.messages)
+    uri = open_doc(client, workspace / "d.py", "import yaml\n\nyaml.load(data)\n")
+    result = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=0, character=0),
+            context=lsp.InlineCompletionContext(
+                trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    assert result is None
+    for _ in range(200):
+        if client.diagnostics.get(uri):
+            break
+        await asyncio.sleep(0.05)
+    assert client.diagnostics.get(uri), "security diagnostics are served without a model"
+
+
+async def test_invalid_setting_is_reported_and_defaults_used(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": "lots"}},
+    )
+    await wait_ready(client)
+    assert any("completion.max_tokens" in m.message for m in client.messages)
+
+
+async def test_work_done_progress_while_generating(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
+    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 4, "secureFilter": "off", "checkParse": False}})
+    await wait_ready(client)
+    uri = open_doc(client, workspace / "p.py", "value = \n")
+    token = "gen-1"
+    client.progress_reports.setdefault(token, [])
+    await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=0, character=8),
+            context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked),
+            work_done_token=token,
+        )
+    )
+    for _ in range(100):
+        if len(client.progress_reports[token]) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    kinds = [type(r).__name__ for r in client.progress_reports[token]]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+
+
+async def test_typing_through_a_suggestion_is_served_from_the_cache(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
+    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 6, "checkParse": False, "secureFilter": "off", "multiline": "never"}})
+    await wait_ready(client)
+    ctx = lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Automatic)
+    text = "value = \n"
+    uri = open_doc(client, workspace / "t.py", text)
+    first = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0, character=8), context=ctx))
+    assert first is not None and first.items, "the tiny model suggests something at an assignment"
+    suggestion = first.items[0].insert_text
+    typed = suggestion[0]
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=0, character=8), end=lsp.Position(line=0, character=8)), text=typed)],
+        )
+    )
+    col = 8 + len(typed.encode("utf-16-le")) // 2
+    second = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0, character=col), context=ctx))
+    status = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status"))
+    if len(suggestion) > 1:
+        assert second is not None and second.items[0].insert_text == suggestion[1:]
+        assert status["cache_hits"] == 1

@@ -19,6 +19,7 @@ _TABLE = Path(__file__).parent / "rules" / "names.toml"
 _MEMBER = {
     "member_expression": ("object", "property"),
     "selector_expression": ("operand", "field"),
+    "scoped_identifier": ("path", "name"),
 }
 
 
@@ -129,7 +130,7 @@ class Names:
                 if name.id in taken:
                     continue
                 decl = name.parent.type if name.parent is not None else ""
-                hoisted = decl.endswith("declaration") or decl in ("class_declaration", "type_spec")
+                hoisted = decl.endswith(("declaration", "_item")) or decl == "type_spec"
                 self._add(_text(name), Binding(name.start_byte, self._scope(name), hoisted=hoisted))
         for bs in self.by_name.values():
             bs.sort(key=lambda b: b.start)

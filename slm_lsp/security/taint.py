@@ -381,11 +381,12 @@ class _Analysis:
             if len(parts) == 1:
                 kind, qual = self.resolve(self.ctx, parts[0])
                 bare = parts[0].type == "identifier"
+                path = parts[0].type == "scoped_identifier"  # Rust ``Command::new``
                 if kind == "import" and qual is not None:
                     if bare:
                         return _norm(qual)
                     self.alt[node.id] = _norm(qual)
-                elif kind == "shadow" or (kind == "local" and bare):
+                elif kind == "shadow" or (kind == "local" and (bare or path)):
                     self.local.add(node.id)
             return text
         parts = []

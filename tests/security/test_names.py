@@ -72,3 +72,16 @@ def test_go_import_alias_and_parameter() -> None:
 def test_every_table_compiles() -> None:
     for language in names.languages():
         assert names._lang(language) is not None
+
+
+def test_rust_use_alias_list_and_local_struct() -> None:
+    src = (
+        "use std::process::Command as Cmd;\nuse std::fs::{read, write as put};\n"
+        'fn a() { Cmd::new("x"); read("p"); put("p", b""); }\n'
+        "struct Command;\nfn b() { Command::new(); }\n"
+    )
+    got = {text: res for _, text, res in _resolve_all("rust", src)}
+    assert got["Cmd::new"] == ("import", "std::process::Command.new")
+    assert got["read"] == ("import", "std::fs.read")
+    assert got["put"] == ("import", "std::fs.write")
+    assert got["Command::new"] == ("local", None)

@@ -32,6 +32,8 @@ class Binding:
     module: str | None = None
     member: str | None = None
     hoisted: bool = False
+    #: The declared type's name node (Java ``Statement st``), resolved like any other name.
+    type: Any = None
 
     @property
     def qual(self) -> str | None:
@@ -117,6 +119,9 @@ class Names:
         for q in lang.imports:
             for _, caps in tree_sitter.QueryCursor(q).matches(ctx.root):
                 name = caps["name"][0]
+                after = caps["module"][0].next_named_sibling
+                if after is not None and after.type == "asterisk":
+                    continue  # ``import java.sql.*``: binds no single name
                 mod = _module(_text(caps["module"][0]), lang.canonical)
                 member = _text(caps["member"][0]) if "member" in caps else None
                 local = mod if name.id == caps["module"][0].id else _text(name)
@@ -131,7 +136,11 @@ class Names:
                     continue
                 decl = name.parent.type if name.parent is not None else ""
                 hoisted = decl.endswith(("declaration", "_item")) or decl == "type_spec"
-                self._add(_text(name), Binding(name.start_byte, self._scope(name), hoisted=hoisted))
+                typ = caps["type"][0] if "type" in caps else None
+                self._add(
+                    _text(name),
+                    Binding(name.start_byte, self._scope(name), hoisted=hoisted, type=typ),
+                )
         for bs in self.by_name.values():
             bs.sort(key=lambda b: b.start)
         #: Names that stand for an import somewhere in the file, and the modules' own names
@@ -217,3 +226,18 @@ def resolve(ctx: FileContext, callee: Node) -> tuple[str, str | None]:
             rest.append(_text(prop))
         cur = parent
     return ("import", ".".join([b.qual, *rest]))
+
+
+def resolve_type(ctx: FileContext, ident: Node) -> tuple[str, str | None]:
+    """The declared type of the variable ``ident`` names, resolved like a name: ``("import",
+    "java.sql.Statement")``, ``("local", None)`` (a class of this file) or ``("unknown", None)``."""
+    table = names(ctx)
+    if table is None or ident.type != "identifier":
+        return ("unknown", None)
+    b = table.lookup(ident)
+    if b is None or b.type is None:
+        return ("unknown", None)
+    t = table.lookup(b.type)
+    if t is None:
+        return ("unknown", None)
+    return ("import", t.qual) if t.qual is not None else ("local", None)

@@ -388,6 +388,11 @@ class _Analysis:
                     self.alt[node.id] = _norm(qual)
                 elif kind == "shadow" or (kind == "local" and (bare or path)):
                     self.local.add(node.id)
+            elif len(parts) == 2 and parts[0].type == "identifier":
+                # Java ``st.execute(q)``: a receiver declared with a class of this file is not
+                # the library's class of the same simple name
+                if names.resolve_type(self.ctx, parts[0])[0] == "local":
+                    self.local.add(node.id)
             return text
         parts = []
         for c in _callee_parts(self.t, node):

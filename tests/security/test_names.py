@@ -85,3 +85,25 @@ def test_rust_use_alias_list_and_local_struct() -> None:
     assert got["read"] == ("import", "std::fs.read")
     assert got["put"] == ("import", "std::fs.write")
     assert got["Command::new"] == ("local", None)
+
+
+def test_java_declared_types_resolve_through_imports() -> None:
+    src = (
+        "import java.sql.Statement;\nimport java.util.*;\n"
+        "class A { void m(Statement p) { Statement st = c.make(); st.run(); p.run(); } }\n"
+        "class B { static class Statement {} void m() { Statement st = null; st.run(); } }\n"
+    )
+    data = src.encode()
+    tree = tree_sitter.Parser(langs.ts_language("java")).parse(data)
+    ctx = FileContext(src, data, tree, "java", "x", time.monotonic() + 10)
+    q = tree_sitter.Query(langs.ts_language("java"), "(method_invocation object: (identifier) @o)")
+    got = [
+        (n.start_point[0], names.resolve_type(ctx, n))
+        for n in tree_sitter.QueryCursor(q).captures(tree.root_node)["o"]
+        if n.text != b"c"
+    ]
+    assert sorted(got) == [
+        (2, ("import", "java.sql.Statement")),
+        (2, ("import", "java.sql.Statement")),
+        (3, ("local", None)),
+    ]

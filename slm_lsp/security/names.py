@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -91,8 +92,9 @@ def _lang(language: str) -> _Lang | None:
     return _Lang(
         frozenset(spec["scopes"]),
         spec["canonical"],
-        [tree_sitter.Query(ts, q) for q in spec["imports"]],
-        [tree_sitter.Query(ts, q) for q in spec["locals"]],
+        # one query per kind (its patterns together): one walk of the tree each
+        [tree_sitter.Query(ts, "\n".join(spec["imports"]))],
+        [tree_sitter.Query(ts, "\n".join(spec["locals"]))],
     )
 
 
@@ -114,6 +116,10 @@ class Names:
         import tree_sitter
 
         self.scopes = lang.scopes
+        self.root = ctx.root.id
+        #: scope id → (start byte, end byte): a use finds its scopes by position, no walk up
+        self.ranges: dict[int, tuple[int, int]] = {self.root: (0, ctx.root.end_byte)}
+        self.order: dict[int, list[tuple[int, int, int]]] = {}
         self.by_name: dict[str, list[Binding]] = {}
         taken: set[int] = set()
         for q in lang.imports:
@@ -141,8 +147,13 @@ class Names:
                     _text(name),
                     Binding(name.start_byte, self._scope(name), hoisted=hoisted, type=typ),
                 )
-        for bs in self.by_name.values():
+        #: name → scope id → bindings in source order
+        self.scoped: dict[str, dict[int, list[Binding]]] = {}
+        for name, bs in self.by_name.items():
             bs.sort(key=lambda b: b.start)
+            per = self.scoped[name] = {}
+            for b in bs:
+                per.setdefault(b.scope, []).append(b)
         #: Names that stand for an import somewhere in the file, and the modules' own names
         #: (``exec`` for ``osexec "os/exec"``): a local spelt like one hides a module.
         self.imported = {n for n, bs in self.by_name.items() if any(b.module for b in bs)}
@@ -159,28 +170,42 @@ class Names:
             cur = cur.parent  # a declaration's own name binds outside it
         while cur is not None and cur.type not in self.scopes:
             cur = cur.parent
-        return cur.id if cur is not None else -1
+        if cur is None:
+            return -1
+        self.ranges[cur.id] = (cur.start_byte, cur.end_byte)
+        return cur.id
 
     def lookup(self, ident: Node) -> Binding | None:
         """The binding an identifier sees: innermost scope first, there the last binding before the
         use (a hoisted one — import, function, class — also when it comes later)."""
-        bs = self.by_name.get(_text(ident))
-        if not bs:
+        per = self.scoped.get(_text(ident))
+        if not per:
             return None
         pos = ident.start_byte
-        cur: Node | None = ident
-        while cur is not None:
-            if cur.type in self.scopes:
-                here = [b for b in bs if b.scope == cur.id]
-                if here:
-                    before = [b for b in here if b.start <= pos]
-                    if before:
-                        return before[-1]
-                    hoisted = [b for b in here if b.hoisted]
-                    if hoisted:
-                        return hoisted[0]
-            cur = cur.parent
+        if len(per) == 1 and self.root in per:  # bound only at file level
+            return self._pick(per[self.root], pos)
+        # the scopes around the use, innermost first: among the name's scopes that start before
+        # the use, walking back, the first that also ends after it is the innermost
+        order = self.order.get(id(per))
+        if order is None:
+            order = self.order[id(per)] = sorted((*self.ranges[sid], sid) for sid in per)
+        i = bisect_right(order, (pos, float("inf"), 0))
+        while i > 0:
+            i -= 1
+            start, end, sid = order[i]
+            if end > pos:
+                hit = self._pick(per[sid], pos)
+                if hit is not None:
+                    return hit
         return None
+
+    @staticmethod
+    def _pick(here: list[Binding], pos: int) -> Binding | None:
+        """In one scope: the last binding before ``pos``, else the first hoisted one."""
+        before = [b for b in here if b.start <= pos]
+        if before:
+            return before[-1]
+        return next((b for b in here if b.hoisted), None)
 
 
 def names(ctx: FileContext) -> Names | None:

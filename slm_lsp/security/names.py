@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from slm_lsp.security.core import FileContext
 
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _TABLE = Path(__file__).parent / "rules" / "names.toml"
 #: Callee node types whose leftmost identifier names the thing called (``cp.exec``, ``osexec.Command``).
 _MEMBER = {
@@ -35,6 +37,9 @@ class Binding:
     hoisted: bool = False
     #: The declared type's name node (Java ``Statement st``), resolved like any other name.
     type: Any = None
+    #: A variable whose value is built from an import (``const exec = promisify(cp.exec)``): what
+    #: it stands for is not known, so it keeps its spelling (neither import nor plain local).
+    derived: bool = False
 
     @property
     def qual(self) -> str | None:
@@ -135,17 +140,27 @@ class Names:
                     continue
                 taken.add(name.id)
                 self._add(local, Binding(name.start_byte, self._scope(name), mod, member, True))
+        sources = {*self.by_name, "require"}  # names that stand for imports
         for q in lang.locals:
             for _, caps in tree_sitter.QueryCursor(q).matches(ctx.root):
                 name = caps["name"][0]
                 if name.id in taken:
                     continue
-                decl = name.parent.type if name.parent is not None else ""
+                parent = name.parent
+                decl = parent.type if parent is not None else ""
                 hoisted = decl.endswith(("declaration", "_item")) or decl == "type_spec"
                 typ = caps["type"][0] if "type" in caps else None
+                value = parent.child_by_field_name("value") if parent is not None else None
+                derived = value is not None and not sources.isdisjoint(_WORD.findall(_text(value)))
                 self._add(
                     _text(name),
-                    Binding(name.start_byte, self._scope(name), hoisted=hoisted, type=typ),
+                    Binding(
+                        name.start_byte,
+                        self._scope(name),
+                        hoisted=hoisted,
+                        type=typ,
+                        derived=derived,
+                    ),
                 )
         #: name → scope id → bindings in source order
         self.scoped: dict[str, dict[int, list[Binding]]] = {}
@@ -236,7 +251,7 @@ def resolve(ctx: FileContext, callee: Node) -> tuple[str, str | None]:
     if table is None or root is None:
         return ("unknown", None)
     b = table.lookup(root)
-    if b is None:
+    if b is None or b.derived:
         return ("unknown", None)
     if b.qual is None:
         return ("shadow" if _text(root) in table.imported else "local", None)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import tomllib
 
+from slm_lsp.security import names
 from slm_lsp.security.core import FileContext
 from slm_lsp.security.model import Rule
 
@@ -352,6 +353,14 @@ class _Analysis:
             from slm_lsp.security.rules.pyutil import qualname
 
             self.qualname = qualname
+        #: Other languages: callees resolved through imports/locals (``names.toml``); a member
+        #: call's resolved name is tried after its text (``alt``); a bare local name, or a local that
+        #: hides an import of the same name, is no sink.
+        self.resolve = None
+        if ctx.language in names.languages():
+            self.resolve = names.resolve
+        self.alt: dict[int, str] = {}
+        self.local: set[int] = set()
 
     # ------------------------------------------------------------------ helpers
     def tick(self) -> None:
@@ -367,7 +376,24 @@ class _Analysis:
 
     def _callee(self, node: Node) -> str:
         if self.qualname is None:
-            return call_name(self.t, node)
+            text = call_name(self.t, node)
+            parts = _callee_parts(self.t, node) if self.resolve is not None else []
+            if len(parts) == 1:
+                kind, qual = self.resolve(self.ctx, parts[0])
+                bare = parts[0].type == "identifier"
+                path = parts[0].type == "scoped_identifier"  # Rust ``Command::new``
+                if kind == "import" and qual is not None:
+                    if bare:
+                        return _norm(qual)
+                    self.alt[node.id] = _norm(qual)
+                elif kind == "shadow" or (kind == "local" and (bare or path)):
+                    self.local.add(node.id)
+            elif len(parts) == 2 and parts[0].type == "identifier":
+                # Java ``st.execute(q)``: a receiver declared with a class of this file is not
+                # the library's class of the same simple name
+                if names.resolve_type(self.ctx, parts[0])[0] == "local":
+                    self.local.add(node.id)
+            return text
         parts = []
         for c in _callee_parts(self.t, node):
             if c.type in ("identifier", "attribute"):
@@ -834,10 +860,18 @@ class _Analysis:
                         break
         if not report:
             return
+        if node.id in self.local:
+            return  # a function/variable of this file, not the library call of the same name
         call_text = None
+        alt = self.alt.get(node.id)
         for s in t.sinks:
-            if s.callee is None or not s.callee.fullmatch(name):
+            if s.callee is None:
                 continue
+            said = name
+            if not s.callee.fullmatch(name):
+                if alt is None or not s.callee.fullmatch(alt):
+                    continue
+                said = alt
             if s.requires is not None:
                 call_text = call_text if call_text is not None else _txt(node)
                 if not s.requires.search(call_text):
@@ -852,7 +886,7 @@ class _Analysis:
                 recv = self.receiver(node)
                 hit = self.taint(recv, env) if recv is not None else None
                 if hit is not None:
-                    self.emit(s, node, hit, name)
+                    self.emit(s, node, hit, said)
                 continue
             chosen = args if s.args is None else [args[i] for i in s.args if i < len(args)]
             for a in chosen:
@@ -866,7 +900,7 @@ class _Analysis:
                     a = a.named_children[0]
                 hit = self.taint(a, env)
                 if hit is not None:
-                    self.emit(s, node, hit, name)
+                    self.emit(s, node, hit, said)
                     break
 
     def node_sink(self, node: Node, env: dict[str, Trace]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from slm_lsp.security import names
 from slm_lsp.security.core import Captures, FileContext, RuleSet, query_rule, text_of
 from slm_lsp.security.model import Rule
 from slm_lsp.security.rules.common import cap, looks_sql, replace_fix, rule_factory
@@ -161,6 +162,15 @@ def _sh_c(ctx: FileContext, caps: Captures) -> bool:
     return False
 
 
+def _os_exec(ctx: FileContext, pkg) -> bool:
+    """``exec`` (or an alias such as ``osexec``) names the package os/exec, resolved through the
+    file's imports (``names.toml``); a name the file does not bind falls back to its spelling."""
+    kind, qual = names.resolve(ctx, pkg)
+    if kind == "import":
+        return qual == "exec"
+    return kind == "unknown" and text_of(pkg) == "exec"
+
+
 def _ignored(ctx: FileContext, caps: Captures) -> bool:
     key = (text_of(cap(caps, "p")), text_of(cap(caps, "f")))
     if key not in _SECURITY_CALLS:
@@ -175,8 +185,8 @@ def _ignored(ctx: FileContext, caps: Captures) -> bool:
 PATTERNS = [
     query_rule(
         SHELL,
-        '(call_expression function: (selector_expression operand: (identifier) @p field: (field_identifier) @f) arguments: (argument_list) @args (#eq? @p "exec") (#any-of? @f "Command" "CommandContext")) @hit',
-        when=_sh_c,
+        '(call_expression function: (selector_expression operand: (identifier) @p field: (field_identifier) @f) arguments: (argument_list) @args (#any-of? @f "Command" "CommandContext")) @hit',
+        when=lambda ctx, caps: _os_exec(ctx, cap(caps, "p")) and _sh_c(ctx, caps),
     ),
     query_rule(
         RAND,

@@ -4,6 +4,7 @@ Java deserialization, java.util.Random for secrets, trust-all TLS.
 
 from __future__ import annotations
 
+from slm_lsp.security import names
 from slm_lsp.security.core import Captures, FileContext, RuleSet, query_rule, text_of
 from slm_lsp.security.model import Fix, Rule
 from slm_lsp.security.rules.common import cap, looks_sql, replace_fix, rule_factory
@@ -138,6 +139,13 @@ def _empty_body(ctx: FileContext, caps: Captures) -> bool:
     ]
 
 
+def _own_class(ctx: FileContext, call) -> bool:
+    """The call's receiver is declared with a class of this file (``Statement st`` where
+    ``Statement`` is the file's own class, not java.sql's), resolved through ``names.toml``."""
+    obj = call.child_by_field_name("object")
+    return obj is not None and names.resolve_type(ctx, obj)[0] == "local"
+
+
 PATTERNS = [
     query_rule(
         EXEC,
@@ -151,7 +159,9 @@ PATTERNS = [
     query_rule(
         SQL,
         '(method_invocation name: (identifier) @m arguments: (argument_list . (binary_expression) @arg) (#any-of? @m "execute" "executeQuery" "executeUpdate" "executeLargeUpdate" "addBatch" "prepareStatement" "createQuery" "createNativeQuery" "queryForList" "queryForObject" "update")) @hit',
-        when=lambda ctx, caps: looks_sql(cap(caps, "arg")),
+        when=lambda ctx, caps: (
+            looks_sql(cap(caps, "arg")) and not _own_class(ctx, cap(caps, "hit"))
+        ),
     ),
     query_rule(
         XXE,

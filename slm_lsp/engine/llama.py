@@ -61,8 +61,10 @@ _LEVELS = {
 }
 
 
-#: llama.cpp's warning when the context is larger than the model was trained for; harmless here.
-CONTEXT_OVER_TRAINING = "possible training context overflow"
+#: llama.cpp warnings that are harmless here, logged at debug: a context larger than the model was
+#: trained for (prompts are fitted to the training context, ``ModelInfo.n_ctx``), and the tokenizer's
+#: note on a control-looking token it retypes (Qwen2.5-Coder's files carry one; llama.cpp fixes it).
+HARMLESS_WARNINGS = ("possible training context overflow", "control-looking token")
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,8 +80,8 @@ def _install_log_bridge(llama_cpp: Any) -> Any:
         msg = text.decode("utf-8", errors="replace").rstrip()
         if msg:
             lvl = _LEVELS.get(level, logging.DEBUG)
-            if CONTEXT_OVER_TRAINING in msg:
-                lvl = logging.DEBUG  # prompts are fitted to the training context (ModelInfo.n_ctx)
+            if any(w in msg for w in HARMLESS_WARNINGS):
+                lvl = logging.DEBUG
             llama_log.log(lvl, "%s", msg)
 
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))

@@ -81,6 +81,12 @@ def test_the_build_ships_every_query_file() -> None:
         package = ".".join(("slm_lsp", "grammars", *folder))
         assert package in seen["packages"], f
         assert any(fnmatch.fnmatch(f.name, pat) for pat in seen["package_data"][package]), f
+    # pyproject.toml's package-data table replaces setup.py's in the build: it must name them too
+    import tomllib
+
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = table["tool"]["setuptools"]["package-data"]
+    assert "*.scm" in package_data.get("*", []), "pyproject.toml must ship *.scm as package data"
 
 
 def test_every_language_has_its_query_folder() -> None:

@@ -27,10 +27,15 @@ class Counter:
     def add(self, word):
         return word
 '''
+# A request parameter reaching a shell: the data flow (PY-T078, security profile, the default) and
+# the pattern rule (PY-B602, audit profile) both name line 8.
 DANGER = """import subprocess
 
+from flask import request
 
-def run(cmd):
+
+def run():
+    cmd = request.args.get("cmd")
     return subprocess.call(cmd, shell=True)
 """
 
@@ -102,9 +107,9 @@ def main() -> int:
 
     report = json.loads(cli("review", ".", "--format", "json", ok=(1,)).stdout)
     rules = {(f["rule_id"], Path(f["path"]).name, f["start_line"]) for f in report["findings"]}
-    if ("PY-B602", "danger.py", 5) not in rules:
-        fail(f"review missed PY-B602 at danger.py:5: {sorted(rules)}")
-    print(f"review: {len(rules)} findings, PY-B602 at danger.py:5 among them")
+    if ("PY-T078", "danger.py", 8) not in rules:
+        fail(f"review missed PY-T078 at danger.py:8: {sorted(rules)}")
+    print(f"review: {len(rules)} findings, PY-T078 at danger.py:8 among them")
 
     model = ["--model", os.environ["SMOKE_MODEL"]] if os.environ.get("SMOKE_MODEL") else []
     comp = json.loads(cli("complete", "words.py:3:16", "--json", "--no-context", *model).stdout)

@@ -178,7 +178,7 @@ async def drive(server_cmd: list[str], root: Path, sessions: list[Session], quic
     except (asyncio.TimeoutError, Exception):
         pass
     drainer.cancel()
-    final_d = {k: _get(final, k) for k in ("model_state", "model", "family", "cache_hits", "cache_misses", "last_latency_ms", "indexed", "engine_counters")}
+    final_d = {k: _get(final, k) for k in ("model_state", "model", "family", "cache_hits", "cache_misses", "last_latency_ms", "indexed", "engine_counters", "budget_note")}
     final_d["engine_counters_at_start"] = _get(status, "engine_counters")
     return requests, final_d, load_s
 
@@ -399,6 +399,7 @@ def analyse(requests: list[Request], rep: dict[str, Any], status: dict[str, Any]
     out["overhead_ratio_cold_p50"] = round(p50(cold_r, 50), 3) if cold_r else None
     out["overhead_n_warm_cold"] = [len(warm_r), len(cold_r)]
     out.update(pause_figures([asdict(r) for r in requests], rows))
+    out["budget_note"] = status.get("budget_note") or ""
     start, end = status.get("engine_counters_at_start") or {}, status.get("engine_counters") or {}
     if end:
         delta = {k: end.get(k, 0) - start.get(k, 0) for k in end}

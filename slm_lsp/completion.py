@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -46,6 +47,9 @@ GENERATION_SHARE = 0.4
 #: The smallest budgets ``completion.target_latency_ms`` lowers to: prefix characters, generated tokens.
 MIN_PREFIX_CHARS = 120
 MIN_MAX_TOKENS = 4
+#: Steps per halving of the prompt budget when a target lowers it: the budgets move only when the
+#: measured speed moves by a step (a new prefix or suffix length would re-evaluate the cached prompt).
+BUDGET_STEPS_PER_HALVING = 2
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,8 @@ class CompletionService:
             None  #: the last vetted document version (worker thread only)
         )
         self.budget_note = ""  #: why budgets are below the settings, as last told to the user
+        self.budgets_told: tuple[int, ...] | None = None  #: the budgets ``budget_note`` was about
+        self._step: int | None = None  #: the budget step last chosen (``_budget_step``)
         #: the last snippets chosen and for which line (worker thread only; see ``plan``)
         self._snippets: tuple[tuple[Any, ...], tuple[Snippet, ...]] | None = None
 
@@ -213,19 +219,46 @@ class CompletionService:
         wanted = (cs.prefix_chars + cs.suffix_chars) / CHARS_PER_TOKEN + full.context_tokens
         if prompt_budget >= wanted and max_tokens == cs.max_tokens:
             return full
-        scale = max(0.0, min(1.0, prompt_budget / wanted)) if wanted else 1.0
+        scale = self._budget_step(prompt_budget / wanted if wanted else 1.0)
         # context goes first (it helps least per token), then the suffix, then the prefix
         context = int(full.context_tokens * scale * scale)
         suffix = int(cs.suffix_chars * scale)
-        prefix = max(MIN_PREFIX_CHARS, int(cs.prefix_chars * scale))
-        note = ""
+        prefix = min(cs.prefix_chars, max(MIN_PREFIX_CHARS, int(cs.prefix_chars * scale)))
+        speeds = (
+            f"the model evaluates about {prompt_tps:.0f} prompt tokens/s and generates "
+            f"{gen_tps:.0f} tokens/s"
+        )
         if prompt_budget < MIN_PREFIX_CHARS / CHARS_PER_TOKEN:
             note = (
-                f"the model evaluates about {prompt_tps:.0f} prompt tokens/s and generates "
-                f"{gen_tps:.0f} tokens/s: no prompt fits completion.target_latency_ms = "
+                f"{speeds}: no prompt fits completion.target_latency_ms = "
                 f"{cs.target_latency_ms}, so suggestions use the smallest budgets and come late"
             )
-        return Budgets(min(prefix, cs.prefix_chars), suffix, context, max_tokens, note)
+        else:
+            note = (
+                f"{speeds}: to fit completion.target_latency_ms = {cs.target_latency_ms}, "
+                f"prompts take {prefix} of {cs.prefix_chars} prefix characters, {suffix} of "
+                f"{cs.suffix_chars} suffix characters, {context} of {full.context_tokens} "
+                f"context tokens, and generate at most {max_tokens} of {cs.max_tokens} tokens"
+            )
+        return Budgets(prefix, suffix, context, max_tokens, note)
+
+    def _budget_step(self, share: float) -> float:
+        """``share`` (the part of the wanted prompt that fits) rounded down to a step of
+        ``BUDGET_STEPS_PER_HALVING``, with hysteresis: the last step is kept until the share is
+        half a step outside it, so a speed that wobbles around a step's edge does not change the
+        prompt from key to key (at worst a prompt is a quarter-halving, 19 %, over the target)."""
+        if share >= 1.0:
+            self._step = None
+            return 1.0
+        if share <= 0.0:
+            self._step = None
+            return 0.0
+        exact = math.log2(share) * BUDGET_STEPS_PER_HALVING
+        step = math.floor(exact)
+        if self._step is not None and self._step - 0.5 <= exact < self._step + 1.5:
+            step = self._step
+        self._step = step
+        return float(2.0 ** (step / BUDGET_STEPS_PER_HALVING))
 
     # ------------------------------------------------------------------ planning
     def plan(

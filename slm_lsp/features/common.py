@@ -78,7 +78,9 @@ async def complete(
 
     def job(engine, cancel):  # type: ignore[no-untyped-def]
         budgets = ls.completion.budgets(engine)
-        if budgets.note != ls.completion.budget_note:  # said once, when it changes
+        told = (budgets.prefix_chars, budgets.suffix_chars, budgets.context_tokens)
+        if told != ls.completion.budgets_told:  # said once, when the prompt budgets change
+            ls.completion.budgets_told = told
             ls.completion.budget_note = budgets.note
             if budgets.note:
                 log.warning("%s", budgets.note)

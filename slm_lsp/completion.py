@@ -34,7 +34,7 @@ BREAKS_PARSE = "the file parsed before and would not after"
 
 log = logging.getLogger(__name__)
 
-#: Lines the prompt window's start moves by: a stable start keeps the KV cache valid while typing.
+#: Lines the prompt window's start moves by (at most): a stable start keeps the KV cache valid while typing.
 WINDOW_STEP_LINES = 16
 #: Attempts at shrinking a prompt that does not fit the model's context.
 MAX_FIT_ROUNDS = 6
@@ -285,7 +285,10 @@ class CompletionService:
         while first > 0 and line_start - idx.offset(first - 1, 0) <= b.prefix_chars:
             first -= 1
         if first > 0:
-            first = min(line, -(-first // WINDOW_STEP_LINES) * WINDOW_STEP_LINES)
+            # a step of at most half the lines that fit: a small budget (a latency target) keeps
+            # at least half its lines instead of losing them all to the rounding
+            step = max(1, min(WINDOW_STEP_LINES, (line - first) // 2))
+            first = min(line, -(-first // step) * step)
         last = line
         end_limit = cur + b.suffix_chars
         while last + 1 < idx.line_count and idx.offset(last + 2, 0) <= end_limit:

@@ -38,6 +38,15 @@ def test_window_start_is_stable_while_typing() -> None:
     assert a.prefix.endswith("x = ") and len(a.prefix) <= 600 + 16 * 13
 
 
+def test_a_small_prefix_budget_keeps_its_lines() -> None:
+    # 120 characters is what a latency target leaves on a slow machine: about nine of these lines
+    text = "".join(f"v_{i} = {i}\n" for i in range(400)) + "x = \n"
+    for line in range(380, 401):
+        plan = service(completion={"prefix_chars": 120}).plan(doc(text), line, 0)
+        kept = plan.prefix.count("\n")
+        assert 4 <= kept and len(plan.prefix) <= 120, (line, kept)
+
+
 def test_cursor_past_the_end_is_clamped() -> None:
     plan = service().plan(doc("a = 1\n"), 50, 50)
     assert plan.line == 1 and plan.col == 0

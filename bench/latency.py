@@ -178,7 +178,7 @@ async def drive(server_cmd: list[str], root: Path, sessions: list[Session], quic
     except (asyncio.TimeoutError, Exception):
         pass
     drainer.cancel()
-    final_d = {k: _get(final, k) for k in ("model_state", "model", "family", "cache_hits", "cache_misses", "last_latency_ms", "indexed", "engine_counters")}
+    final_d = {k: _get(final, k) for k in ("model_state", "model", "family", "cache_hits", "cache_misses", "last_latency_ms", "indexed", "engine_counters", "budget_note")}
     final_d["engine_counters_at_start"] = _get(status, "engine_counters")
     return requests, final_d, load_s
 
@@ -199,7 +199,9 @@ async def _await(req: Request, fut: asyncio.Future[Any], statuses: list[tuple[fl
         if t < req.sent:
             break
         if _get(st, "latency_ms") is not None and _get(st, "prompt_tokens") is not None:
-            req.timings = {k: _get(st, k) for k in ("latency_ms", "prompt_tokens", "prompt_tokens_evaluated", "prompt_ms", "generated_tokens", "generation_ms")}
+            req.timings = {k: _get(st, k) for k in ("latency_ms", "prompt_tokens", "prompt_tokens_evaluated", "prompt_ms", "generated_tokens", "generation_ms", "budgets") if _get(st, k) is not None}
+            if "budgets" in req.timings:  # pygls hands nested objects over as its own type
+                req.timings["budgets"] = {k: int(_get(req.timings["budgets"], k)) for k in ("prefix_chars", "suffix_chars", "context_tokens", "max_tokens")}
             break
     req.cached = not req.timings and req.items > 0
 
@@ -207,11 +209,12 @@ async def _await(req: Request, fut: asyncio.Future[Any], statuses: list[tuple[fl
 # ----------------------------------------------------------------------------------------- replay
 def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: list[Session], requests: list[Request], cold_samples: int) -> dict[str, Any]:
     """Time raw llama-cpp-python on the prompts of the answered requests (see the module docstring)."""
+    from slm_lsp.completion.budgets import Budgets
     from slm_lsp.completion.document import Document, relative_path
     from slm_lsp.completion.service import CompletionService
     from slm_lsp.config import Settings
-    from slm_lsp.generation import GenerationParams  # noqa: F401 - documents what the server used
     from slm_lsp.engine.llama import LlamaEngine
+    from slm_lsp.generation import GenerationParams  # noqa: F401 - documents what the server used
 
     settings, errors = Settings.from_layers({"model.path": str(model), **settings_over})
     if errors:
@@ -228,11 +231,12 @@ def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: lis
             text = apply(text, key)
             texts[(si, ki)] = (text, key.after)
 
-    def ids_for(si: int, ki: int) -> list[int]:
+    def ids_for(si: int, ki: int, budgets: dict[str, int] | None = None) -> list[int]:
+        """The prompt of key ``ki``, with the budgets the server used (when a latency target lowered them)."""
         text, (line, col) = texts[(si, ki)]
         path = sessions[si].path
         doc = Document(uri=path.as_uri(), path=relative_path(str(path), str(root)), text=text, language="python", language_id="python", version=ki + 2)
-        plan = service.plan(doc, line, col, engine.count_tokens)
+        plan = service.plan(doc, line, col, engine.count_tokens, Budgets(**budgets) if budgets else None)
         return engine.prompt_tokens(service.prompt_for(engine, plan))
 
     def prime(ids: list[int], keep: int) -> None:
@@ -262,13 +266,14 @@ def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: lis
     mismatched = 0
     answered = [r for r in requests if r.timings and not r.cancelled and not r.error]
     for r in answered:
-        ids = ids_for(r.session, r.key)
+        budgets = r.timings.get("budgets")
+        ids = ids_for(r.session, r.key, budgets)
         n_prompt = int(r.timings["prompt_tokens"])
         n_eval = int(r.timings["prompt_tokens_evaluated"])
         n_gen = int(r.timings["generated_tokens"]) + 1  # +1: the end-of-generation token also costs a step
         if len(ids) != n_prompt:
             mismatched += 1
-        prev = ids_for(r.session, r.key - 1) if r.key > 0 else []
+        prev = ids_for(r.session, r.key - 1, budgets) if r.key > 0 else []
         common_prefix = 0
         for a, b in zip(prev, ids, strict=False):
             if a != b:
@@ -279,11 +284,11 @@ def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: lis
         keep = max(0, min(len(ids) - 1, n_prompt - n_eval))
         prime(ids, keep)
         raw_ms = timed(ids, n_gen)
-        rows.append({"session": r.session, "key": r.key, "server_ms": round(r.latency_ms or 0, 2), "raw_ms": round(raw_ms, 2), "floor_ms": round(floor_ms, 2), "n_prompt": n_prompt, "n_evaluated": n_eval, "n_changed": len(ids) - common_prefix, "n_generated": n_gen - 1})
+        rows.append({"budgets": budgets, "session": r.session, "key": r.key, "server_ms": round(r.latency_ms or 0, 2), "raw_ms": round(raw_ms, 2), "floor_ms": round(floor_ms, 2), "n_prompt": n_prompt, "n_evaluated": n_eval, "n_changed": len(ids) - common_prefix, "n_generated": n_gen - 1})
     cold = []
     warm_rows = [row for row in rows if row["n_evaluated"] <= WARM_SHARE * row["n_prompt"]]
     for row in warm_rows[:cold_samples]:
-        ids = ids_for(row["session"], row["key"])
+        ids = ids_for(row["session"], row["key"], row["budgets"])
         llm.reset()
         cold_ms = timed(ids, row["n_generated"] + 1)
         prime(ids, len(ids) - 1)
@@ -400,6 +405,7 @@ def analyse(requests: list[Request], rep: dict[str, Any], status: dict[str, Any]
     out["overhead_ratio_cold_p50"] = round(p50(cold_r, 50), 3) if cold_r else None
     out["overhead_n_warm_cold"] = [len(warm_r), len(cold_r)]
     out.update(pause_figures([asdict(r) for r in requests], rows))
+    out["budget_note"] = status.get("budget_note") or ""
     start, end = status.get("engine_counters_at_start") or {}, status.get("engine_counters") or {}
     if end:
         delta = {k: end.get(k, 0) - start.get(k, 0) for k in end}

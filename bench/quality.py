@@ -22,7 +22,9 @@ from typing import Any
 from bench import common
 
 #: Settings of the pipeline for this benchmark (the evaluate module's windows; generation limits per kind).
-SETTINGS = {"completion.prefix_chars": 1500, "completion.suffix_chars": 600, "context.budget_tokens": 256, "completion.max_tokens": 64, "completion.debounce_ms": 0, "model.n_ctx": 2048}
+#: Fixed budgets: completion.target_latency_ms is off, so that a task's prompt does not depend on how
+#: fast the machine happened to be (the latency target is measured by `bench latency`).
+SETTINGS = {"completion.prefix_chars": 1500, "completion.suffix_chars": 600, "context.budget_tokens": 256, "completion.max_tokens": 64, "completion.debounce_ms": 0, "completion.target_latency_ms": 0, "model.n_ctx": 2048}
 PER_KIND = 12
 
 

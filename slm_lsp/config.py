@@ -204,8 +204,8 @@ class CompletionSettings:
     )
     max_lines: int = setting(12, "Most lines in a multi-line suggestion.", minimum=1, maximum=200)
     target_latency_ms: int = setting(
-        0,
-        "Latency a cold suggestion (nothing in the KV cache) should stay within, e.g. 1500: the model's prompt and generation speed is measured once (a short probe before the first suggestion) and refined on every request and `prefix_chars`, `suffix_chars`, `context.budget_tokens` and `max_tokens` are lowered to fit. A model too slow for any prompt gets the smallest budgets and an `slm/status` message saying why. 0 keeps the budgets as set. In-process model only.",
+        2500,
+        "Latency a cold suggestion (nothing in the KV cache) should stay within: the model's prompt and generation speed is measured once (a short probe before the first suggestion) and refined on every request, and `prefix_chars`, `suffix_chars`, `context.budget_tokens` and `max_tokens` are lowered to fit, in steps (a speed that wobbles does not change the prompt). An `slm/status` message, and `budget_note` in `slm.status`, say when and why they were lowered; a model too slow for any prompt gets the smallest budgets. 2500 (bench/README.md, finding 11): with Qwen2.5-Coder-0.5B on 2 cores prompts of about 60 tokens, 6x fewer tokens evaluated per key and suggestions that stay within seconds when the machine is busy, at a cost in multi-line quality. 0 keeps the budgets as set. In-process model only.",
         minimum=0,
         maximum=600000,
     )

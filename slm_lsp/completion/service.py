@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from slm_lsp import languages
 from slm_lsp.completion import vetting
-from slm_lsp.completion.budgets import CHARS_PER_TOKEN, Budgets, budgets_for
+from slm_lsp.completion.budgets import CHARS_PER_TOKEN, Budgets, BudgetSteps, budgets_for
 from slm_lsp.completion.cache import CompletionCache
 from slm_lsp.completion.document import Document, Outcome, Plan, Suggestion, relative_path
 from slm_lsp.completion.vetting import BREAKS_PARSE, Baseline
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-#: Lines the prompt window's start moves by: a stable start keeps the KV cache valid while typing.
+#: Lines the prompt window's start moves by (at most): a stable start keeps the KV cache valid while typing.
 WINDOW_STEP_LINES = 16
 #: Attempts at shrinking a prompt that does not fit the model's context.
 MAX_FIT_ROUNDS = 6
@@ -59,13 +59,15 @@ class CompletionService:
         self.cache = CompletionCache(settings.completion.cache_size)
         self._base: Baseline | None = None  #: the last vetted document version (worker thread only)
         self.budget_note = ""  #: why budgets are below the settings, as last told to the user
+        self.budgets_told: tuple[int, ...] | None = None  #: the budgets ``budget_note`` was about
+        self._steps = BudgetSteps()  #: the budget step a latency target chose last (hysteresis)
         #: the last snippets chosen and for which line (worker thread only; see ``plan``)
         self._snippets: tuple[tuple[Any, ...], tuple[Snippet, ...]] | None = None
 
     # ------------------------------------------------------------------ budgets
     def budgets(self, engine: Engine | None = None) -> Budgets:
         """The budgets of the next prompt (``budgets.budgets_for``)."""
-        return budgets_for(self.settings, engine)
+        return budgets_for(self.settings, engine, self._steps)
 
     # ------------------------------------------------------------------ planning
     def plan(
@@ -92,7 +94,10 @@ class CompletionService:
         while first > 0 and line_start - idx.offset(first - 1, 0) <= b.prefix_chars:
             first -= 1
         if first > 0:
-            first = min(line, -(-first // WINDOW_STEP_LINES) * WINDOW_STEP_LINES)
+            # a step of at most half the lines that fit: a small budget (a latency target) keeps
+            # at least half its lines instead of losing them all to the rounding
+            step = max(1, min(WINDOW_STEP_LINES, (line - first) // 2))
+            first = min(line, -(-first // step) * step)
         last = line
         end_limit = cur + b.suffix_chars
         while last + 1 < idx.line_count and idx.offset(last + 2, 0) <= end_limit:

@@ -35,6 +35,8 @@ def status(ls: SlmServer) -> dict[str, Any]:
         and (ls.retriever is None or ls.retriever.settings is ls.settings.context)
         and (ls.security is None or ls.security.settings is ls.settings.security),
         "engine_counters": counters.as_dict() if counters is not None else {},
+        # why completion.target_latency_ms lowered the prompt budgets ("" when it did not)
+        "budget_note": ls.completion.budget_note,
     }
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
+from slm_lsp.completion.budgets import Budgets
 from slm_lsp.completion.document import Outcome, Suggestion
 from slm_lsp.generation import EngineError
 
@@ -76,9 +77,14 @@ async def complete(
                 },
             )
 
+    chosen: list[Budgets] = []  #: what the job planned with (reported when a target lowered it)
+
     def job(engine, cancel):  # type: ignore[no-untyped-def]
         budgets = ls.completion.budgets(engine)
-        if budgets.note != ls.completion.budget_note:  # said once, when it changes
+        chosen.append(budgets)
+        told = (budgets.prefix_chars, budgets.suffix_chars, budgets.context_tokens)
+        if told != ls.completion.budgets_told:  # said once, when the prompt budgets change
+            ls.completion.budgets_told = told
             ls.completion.budget_note = budgets.note
             if budgets.note:
                 log.warning("%s", budgets.note)
@@ -117,6 +123,14 @@ async def complete(
     status = {"state": "ready", "latency_ms": round(ls.last_latency_ms, 1)}
     if outcome is not None and outcome.generations:
         status.update(outcome.generations[0].timings())
+    if chosen and chosen[-1].note:
+        b = chosen[-1]
+        status["budgets"] = {
+            "prefix_chars": b.prefix_chars,
+            "suffix_chars": b.suffix_chars,
+            "context_tokens": b.context_tokens,
+            "max_tokens": b.max_tokens,
+        }
     ls.notify_threadsafe("slm/status", status)
     if outcome is not None and partial_cb is not None:
         text = outcome.suggestions[0].text if outcome.suggestions else ""

@@ -256,3 +256,53 @@ async def test_typing_through_a_suggestion_is_served_from_the_cache(client: Lang
     if len(suggestion) > 1:
         assert second is not None and second.items[0].insert_text == suggestion[1:]
         assert status["cache_hits"] == 1
+
+
+async def test_a_latency_target_that_lowers_the_budgets_says_so(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    notes: list[str] = []
+
+    @client.feature("slm/status")
+    def _status(params) -> None:  # type: ignore[no-untyped-def]
+        message = (
+            params.get("message") if isinstance(params, dict) else getattr(params, "message", None)
+        )
+        if message:
+            notes.append(str(message))
+
+    # 1 ms: no prompt fits even the tiny model, so the budgets drop to the smallest
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {
+                "maxTokens": 8,
+                "targetLatencyMs": 1,
+                "secureFilter": "off",
+                "checkParse": False,
+            },
+        },
+    )
+    await wait_ready(client)
+    uri = open_doc(client, workspace / "p.py", "def total(values):\n    return \n")
+    for _ in range(2):  # told once, not on every request
+        await client.text_document_inline_completion_async(
+            lsp.InlineCompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                position=lsp.Position(line=1, character=11),
+                context=lsp.InlineCompletionContext(
+                    trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
+                ),
+            )
+        )
+    status = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="slm.status")
+    )
+    assert "completion.target_latency_ms = 1" in status["budget_note"]
+    for _ in range(50):
+        if notes:
+            break
+        await asyncio.sleep(0.02)
+    assert [n for n in notes if "target_latency_ms" in n] == [status["budget_note"]]

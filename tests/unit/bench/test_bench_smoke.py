@@ -46,6 +46,15 @@ def test_latency(tmp_path: Path, tiny_model_path: Path) -> None:
     assert data["settings"]["completion.max_tokens"]
 
 
+def test_burst(tmp_path: Path, tiny_model_path: Path) -> None:
+    data = bench(tmp_path, "burst", "--model", str(tiny_model_path), "--set", "model.n_threads=1")
+    quiet, burst = data["quiet"], data["burst"]
+    assert quiet["ms"] > 0 and burst["ms"] > 0 and burst["edits"] == 60
+    # both final requests see the same document at the same place: the same prompt
+    assert quiet["prompt_tokens"] == burst["prompt_tokens"]
+    assert sum(burst["requests_sent"].values()) > 20 and burst["requests_cancelled"] > 0
+
+
 def test_index(tmp_path: Path) -> None:
     data = bench(tmp_path, "index")
     run = data["runs"][0]

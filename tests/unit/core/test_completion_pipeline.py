@@ -35,6 +35,15 @@ def test_window_start_is_stable_while_typing() -> None:
     assert a.prefix.endswith("x = ") and len(a.prefix) <= 600 + 16 * 13
 
 
+def test_a_small_prefix_budget_keeps_its_lines() -> None:
+    # 120 characters is what a latency target leaves on a slow machine: about nine of these lines
+    text = "".join(f"v_{i} = {i}\n" for i in range(400)) + "x = \n"
+    for line in range(380, 401):
+        plan = service(completion={"prefix_chars": 120}).plan(doc(text), line, 0)
+        kept = plan.prefix.count("\n")
+        assert 4 <= kept and len(plan.prefix) <= 120, (line, kept)
+
+
 def test_cursor_past_the_end_is_clamped() -> None:
     plan = service().plan(doc("a = 1\n"), 50, 50)
     assert plan.line == 1 and plan.col == 0
@@ -170,7 +179,8 @@ def test_budgets_fit_a_target_latency(tiny_model_path: Path) -> None:
         assert (fast.prefix_chars, fast.max_tokens, fast.note) == (6000, 64, "")
         engine._speed = (200.0, 40.0)  # 1.5 s: at most 24 generated tokens, the rest for the prompt
         mid = svc.budgets(engine)
-        assert mid.max_tokens == 24 and 0 < mid.prefix_chars < 6000 and not mid.note
+        assert mid.max_tokens == 24 and 0 < mid.prefix_chars < 6000
+        assert f"prompts take {mid.prefix_chars} of 6000 prefix characters" in mid.note
         assert (mid.prefix_chars + mid.suffix_chars) / 3.5 + mid.context_tokens <= 200 * 0.9 + 1
         engine._speed = (5.0, 2.0)  # too slow for any prompt: the smallest budgets, and why
         slow = svc.budgets(engine)
@@ -185,3 +195,30 @@ def test_budgets_fit_a_target_latency(tiny_model_path: Path) -> None:
         assert measured[0] > 0 and measured[1] > 0
     finally:
         engine.close()
+
+
+class _Speed:
+    """An engine that only reports a speed (``budgets`` reads nothing else)."""
+
+    def __init__(self, prompt_tps: float, gen_tps: float) -> None:
+        self.tps = (prompt_tps, gen_tps)
+
+    def speed(self) -> tuple[float, float]:
+        return self.tps
+
+
+def test_lowered_budgets_move_in_steps_so_a_wobbling_speed_keeps_the_prompt() -> None:
+    svc = service(**{"completion.target_latency_ms": 2000, "completion.max_tokens": 24})
+    prompt_of = lambda b: (b.prefix_chars, b.suffix_chars, b.context_tokens)  # noqa: E731
+    first = prompt_of(svc.budgets(_Speed(300.0, 30.0)))
+    assert first[0] < 6000
+    # the speed a running average reports from request to request (±10 %): the same prompt
+    for tps in (290.0, 310.0, 320.0, 275.0, 330.0, 300.0):
+        assert prompt_of(svc.budgets(_Speed(tps, 30.0))) == first, tps
+    # a machine half as fast lowers the budgets; the same wobble there keeps them
+    slower = prompt_of(svc.budgets(_Speed(150.0, 30.0)))
+    assert slower[0] < first[0]
+    for tps in (165.0, 140.0, 160.0):
+        assert prompt_of(svc.budgets(_Speed(tps, 30.0))) == slower, tps
+    assert prompt_of(svc.budgets(_Speed(300.0, 30.0))) == first
+    assert prompt_of(svc.budgets(_Speed(5000.0, 300.0))) == (6000, 2000, 768)  # fast: the settings

@@ -217,7 +217,14 @@ class Editor:
             if t < sent:
                 break
             if _get(st, "latency_ms") is not None and _get(st, "prompt_tokens") is not None:
-                keys = ("prompt_tokens", "prompt_tokens_evaluated", "generated_tokens")
+                keys = (
+                    "latency_ms",
+                    "prompt_tokens",
+                    "prompt_tokens_evaluated",
+                    "prompt_ms",
+                    "generated_tokens",
+                    "generation_ms",
+                )
                 timings = {k: _get(st, k) for k in keys}
                 break
         text = str(_get(items[0], "insert_text", "")) if items else ""

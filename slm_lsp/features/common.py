@@ -19,6 +19,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
+#: The worker key of every completion job: the editor shows suggestions at one cursor, so a request
+#: supersedes the completion work of every document, not only its own (after a burst of edits in
+#: several files, nothing queued for the files left behind runs before the newest request).
+COMPLETION_KEY = "completion"
+
 
 async def complete(
     ls: SlmServer,
@@ -80,6 +85,8 @@ async def complete(
     chosen: list[Budgets] = []  #: what the job planned with (reported when a target lowered it)
 
     def job(engine, cancel):  # type: ignore[no-untyped-def]
+        if automatic and ls.document_version(uri) != doc.version:
+            return None  # edited since it was asked: its answer would be for text that is gone
         budgets = ls.completion.budgets(engine)
         chosen.append(budgets)
         told = (budgets.prefix_chars, budgets.suffix_chars, budgets.context_tokens)
@@ -94,7 +101,7 @@ async def complete(
             engine, plan, alternatives=alternatives, cancel=cancel, on_partial=partial_cb
         )
 
-    future = worker.submit(uri, job)
+    future = worker.submit(COMPLETION_KEY, job)
     if work_done_token is not None:
         ls.work_done_progress.begin(
             work_done_token,

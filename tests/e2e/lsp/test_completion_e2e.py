@@ -306,3 +306,62 @@ async def test_a_latency_target_that_lowers_the_budgets_says_so(
             break
         await asyncio.sleep(0.02)
     assert [n for n in notes if "target_latency_ms" in n] == [status["budget_note"]]
+
+
+async def test_a_request_in_another_document_supersedes_the_running_one(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    """The editor shows suggestions at one cursor: after a move to another file, the work asked for
+    in the first one stops (within a token) instead of running to its end ahead of the new request."""
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {
+                "maxTokens": 2000,
+                "checkParse": False,
+                "secureFilter": "off",
+                "debounceMs": 0,
+                "multiline": "always",
+                "maxLines": 400,
+                "warmCache": False,
+            },
+        },
+    )
+    await wait_ready(client)
+    ctx = lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Automatic)
+    first_uri = open_doc(client, workspace / "a.py", "def f():\n    \n")
+    other_uri = open_doc(client, workspace / "b.py", "def g():\n    \n")
+
+    def ask(uri: str) -> asyncio.Future:
+        return asyncio.ensure_future(
+            client.text_document_inline_completion_async(
+                lsp.InlineCompletionParams(
+                    text_document=lsp.TextDocumentIdentifier(uri=uri),
+                    position=lsp.Position(line=1, character=4),
+                    context=ctx,
+                )
+            )
+        )
+
+    first = ask(first_uri)
+    counters: dict = {}
+    for _ in range(200):  # until the first request generates
+        status = await client.workspace_execute_command_async(
+            lsp.ExecuteCommandParams(command="slm.status")
+        )
+        counters = status["engine_counters"]
+        if counters.get("tokens_generated", 0) >= 5:
+            break
+        await asyncio.sleep(0.01)
+    assert counters.get("tokens_generated", 0) >= 5, counters
+    second = ask(other_uri)
+    assert await asyncio.wait_for(first, timeout=30) is None  # superseded, answered empty
+    status = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="slm.status")
+    )
+    # the first request stopped long before its 2000 tokens (the second one started afresh)
+    assert status["engine_counters"]["requests"] == 2
+    assert status["engine_counters"]["tokens_generated"] < 1500
+    second.cancel()

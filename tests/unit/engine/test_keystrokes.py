@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from slm_lsp.config import ModelSettings
-from slm_lsp.generation import GenerationParams
 from slm_lsp.engine.llama import LlamaEngine
 from slm_lsp.engine.worker import EngineWorker
+from slm_lsp.generation import GenerationParams
 from slm_lsp.prompt.templates import build_prompt, get_family
 
 HEAD = "import os\n\n\ndef total(values):\n"

@@ -232,6 +232,8 @@ def clean(
         lines = _to_cursor(lines, ctx.line_prefix)
     if ctx.indent_unit == "\t":
         lines = [_spaces_to_tabs(ln) for ln in lines]
+    if not multiline and _ends_written_line(ctx, multiline_policy, lines):
+        return _next_lines(lines, ctx, max_lines, written_block, meet_following)
     if not multiline:
         first = lines[0]
         if not first.strip() and len(lines) > 1 and at_line_start and not ctx.line_suffix.strip():
@@ -255,6 +257,45 @@ def clean(
         if not ctx.line_suffix.strip():
             result = result.rstrip()
     return result if result.strip() else ""
+
+
+def _ends_written_line(ctx: CursorContext, policy: str, lines: list[str]) -> bool:
+    """The cursor ends a written line (a statement, not a block opener: those are multi-line
+    anyway) and the model ended the line too: what it writes next is the next line."""
+    return (
+        policy != "never"
+        and bool(ctx.line_prefix.strip())
+        and not ctx.line_suffix.strip()
+        and len(lines) > 1
+        and not lines[0].strip()
+    )
+
+
+def _next_lines(
+    lines: list[str], ctx: CursorContext, max_lines: int, written_block: bool, meet_following: bool
+) -> str:
+    """The suggestion after a written line: a newline, then the statements the model wrote next
+    in the cursor's block (as editors show ghost text on the line below). One statement only
+    where the block already goes on below (inserting between written lines); nothing when the
+    model closes the block or re-types the line below."""
+    rest = [ln.rstrip() for ln in lines[1:]]
+    while rest and not rest[0].strip():
+        rest = rest[1:]
+    base = indentation(ctx.line_prefix)
+    width = len(base.expandtabs(4))
+    if not rest or len(indentation(rest[0]).expandtabs(4)) < width:
+        return ""
+    rest = _cut_block(rest, base, False, max_lines)
+    nxt = next((ln for ln in ctx.next_lines if ln.strip()), None)
+    if written_block and nxt is not None and len(indentation(nxt).expandtabs(4)) >= width:
+        rest = rest[:1]
+    following = [_squash(ln) for ln in ctx.next_lines if ln.strip()]
+    if rest and following and _squash(rest[0]) == following[0]:
+        return ""  # the model is re-typing the line below
+    rest = _drop_repeats(rest, ctx, meet_following)
+    if not rest or not rest[0].strip():
+        return ""
+    return "\n" + "\n".join(rest)
 
 
 def _to_cursor(lines: list[str], indent: str) -> list[str]:
@@ -306,8 +347,11 @@ def is_final(
     text = raw.replace("\r", "")
     if "\n" not in text:
         return False
+    next_line = False
     if not wants_multiline(ctx, multiline_policy, written_block=written_block):
-        return bool(text.split("\n", 1)[0].strip()) or text.count("\n") > 1
+        next_line = _ends_written_line(ctx, multiline_policy, text.split("\n"))
+        if not next_line:
+            return bool(text.split("\n", 1)[0].strip()) or text.count("\n") > 1
     complete = text[: text.rfind("\n")]
     lines = complete.split("\n")
     n_complete = len(lines)
@@ -317,5 +361,7 @@ def is_final(
     if n_complete > max_lines + 1:
         return True
     kept = clean(complete, ctx, multiline_policy=multiline_policy, max_lines=max_lines, **opts)
+    if next_line and not kept and any(ln.strip() for ln in lines[1:]):
+        return True  # the model closed the block or re-typed the line below: nothing will come
     # a cut happened before the last complete line: later lines are dropped whatever they are
     return bool(kept) and kept.count("\n") + 1 < n_complete - 1

@@ -102,6 +102,43 @@ CASES = [
     ),
     ("drops repeated lines", "    ", "", (), "x += 1\n    x += 1\n    x += 1", "auto", "x += 1"),
     ("whitespace only is nothing", "a = ", "", (), "   \n  ", "auto", ""),
+    (
+        "after a written line, the next statements",
+        "        i = 0",
+        "",
+        ("", "    def other(self):"),
+        "\n        while i < n:\n            i += 1\n    def other(self):",
+        "auto",
+        "\n        while i < n:\n            i += 1",
+    ),
+    (
+        "after a written line, one statement where the block goes on below",
+        "    x = 1",
+        "",
+        ("    return x",),
+        "\n    y = 2\n    z = 3",
+        "auto",
+        "\n    y = 2",
+    ),
+    (
+        "after a written line, not the line below again",
+        "    x = 1",
+        "",
+        ("    return x",),
+        "\n    return x\n",
+        "auto",
+        "",
+    ),
+    (
+        "after a written line, not a line that closes the block",
+        "        i = 0",
+        "",
+        (),
+        "\n    def other(self):\n        pass",
+        "auto",
+        "",
+    ),
+    ("after a written line, policy never", "x = 1", "", (), "\ny = 2", "never", ""),
     ("policy never forces one line", "def f():", "", (), "\n    return 1", "never", ""),
     (
         "max lines",
@@ -176,6 +213,9 @@ def test_detect_indent_unit() -> None:
         ("        ", "\n\n        x = 1\n", False),  # blank lines the cursor skips are not a cut
         ("        ", "\n\n        x = 1\n        y = 2\n", False),
         ("        ", "\n        x = 1\n    z = 0\n    w = 1\n", True),
+        ("    x = 1", "\n    y = 2\n", False),  # after a written line: the next lines come
+        ("    x = 1", "\n    y = 2\n    z = 3\nw = 4\nv = 5\n", True),
+        ("    x = 1", "\ndef g():\n", True),  # the model closed the block: nothing will come
     ],
 )
 def test_is_final_agrees_with_clean(prefix: str, raw: str, final: bool) -> None:

@@ -266,6 +266,17 @@ class CompletionService:
             text = postprocess.clean(
                 gen.text, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
             )
+            finished = gen.text[: gen.text.rfind("\n")]
+            if gen.stop_reason == "length" and "\n" in text and postprocess.closed(finished):
+                # the token limit stopped a multi-line suggestion inside its last line (a half
+                # identifier parses as well as a whole one): show the lines that were finished
+                whole = postprocess.clean(
+                    finished,
+                    plan.cursor,
+                    multiline_policy=cs.multiline,
+                    max_lines=cs.max_lines,
+                )
+                text = whole if whole.strip() else text
             if not text or text in seen:
                 if text:
                     out.dropped.append((text, "duplicate"))

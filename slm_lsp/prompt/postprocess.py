@@ -151,6 +151,18 @@ def _balance(text: str, line_suffix: str) -> str:
     return text + closers
 
 
+def closed(text: str) -> bool:
+    """Whether every bracket ``text`` opens it also closes (strings are not told apart: a bracket
+    in a string literal counts; callers use this only to choose the safer of two cuts)."""
+    depth = 0
+    for ch in text:
+        if ch in OPEN:
+            depth += 1
+        elif ch in CLOSE:
+            depth -= 1
+    return depth <= 0
+
+
 def _cut_block(
     lines: list[str], base_indent: str, first_is_partial: bool, max_lines: int
 ) -> list[str]:

@@ -156,6 +156,22 @@ def test_a_block_cut_short_keeps_the_lines_that_parse() -> None:
     assert out.suggestions == [] and out.dropped and "parsed" in out.dropped[-1][1]
 
 
+def test_a_multi_line_suggestion_cut_by_the_token_limit_keeps_its_finished_lines() -> None:
+    svc = service(completion={"secure_filter": "off"})
+    d = doc("class Lexer:\n    def next(self):\n        token = self.get_token()\n")
+    raw = "\n        if token is None:\n            raise StopIteration\n        return self.__"
+    out = svc.run(ScriptedEngine(raw, "length"), svc.plan(d, 2, 32))
+    assert [s.text for s in out.suggestions] == [
+        "\n        if token is None:\n            raise StopIteration"
+    ]
+    # the model ended by itself: its last line is whole
+    out = svc.run(ScriptedEngine(raw + "next__()\n", "eos"), svc.plan(d, 2, 32))
+    assert out.suggestions[0].text.endswith("return self.__next__()")
+    # one line cut short stays: it is what typing through continues
+    out = svc.run(ScriptedEngine("self.get_to", "length"), svc.plan(d, 2, 16))
+    assert [s.text for s in out.suggestions] == ["self.get_to"]
+
+
 def test_the_window_and_the_suffix_stay_put_while_typing_within_a_line() -> None:
     svc = service(**{"completion.prefix_chars": 60, "completion.suffix_chars": 40})
     before = "".join(f"x{i} = {i}\n" for i in range(20))

@@ -14,6 +14,9 @@ if TYPE_CHECKING:  # pragma: no cover
 CHARS_PER_TOKEN = 3.5
 #: Share of ``completion.target_latency_ms`` that generation may take at most.
 GENERATION_SHARE = 0.4
+#: Share of ``completion.target_latency_ms`` after which generation stops at the next line end
+#: that leaves a suggestion (a multi-line one comes one or two lines long, but in time).
+LINE_STOP_SHARE = 0.2
 #: The smallest budgets ``completion.target_latency_ms`` lowers to: prefix characters, generated tokens.
 MIN_PREFIX_CHARS = 120
 MIN_MAX_TOKENS = 4

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slm_lsp import languages
 from slm_lsp.completion import vetting
-from slm_lsp.completion.budgets import CHARS_PER_TOKEN, Budgets, BudgetSteps, budgets_for
+from slm_lsp.completion.budgets import (
+    CHARS_PER_TOKEN,
+    LINE_STOP_SHARE,
+    Budgets,
+    BudgetSteps,
+    budgets_for,
+)
 from slm_lsp.completion.cache import CompletionCache
 from slm_lsp.completion.document import Document, Outcome, Plan, Suggestion, relative_path
 from slm_lsp.completion.vetting import BREAKS_PARSE, Baseline
@@ -230,6 +237,11 @@ class CompletionService:
             max_tokens=max_tokens, temperature=cs.temperature, top_p=cs.top_p, seed=cs.seed
         )
         seen: set[str] = set()
+        #: with a latency target, a multi-line suggestion ends at a line end once generating has
+        #: taken this long: a slow machine shows the next line in time rather than a block too late
+        line_stop_s = (
+            cs.target_latency_ms / 1000 * LINE_STOP_SHARE if cs.target_latency_ms > 0 else None
+        )
         for i in range(max(1, alternatives)):
             params = (
                 base
@@ -242,19 +254,24 @@ class CompletionService:
                 )
             )
             raw = ""
+            started: list[float] = []  #: when the first piece came (the prompt was evaluated)
 
-            def partial(piece: str, first: bool = i == 0) -> bool:
+            def partial(piece: str, first: bool = i == 0, started: list[float] = started) -> bool:
                 nonlocal raw
                 raw += piece
+                if not started:
+                    started.append(time.perf_counter())
                 if on_partial is not None and first:
                     on_partial(
                         postprocess.clean(
                             raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
                         )
                     )
-                return postprocess.is_final(
+                if postprocess.is_final(
                     raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
-                )
+                ):
+                    return True
+                return line_stop_s is not None and self._line_done(raw, plan, started, line_stop_s)
 
             gen = engine.generate(prompt, params, cancel, partial)
             out.generations.append(gen)
@@ -305,6 +322,20 @@ class CompletionService:
         if out.suggestions and not out.cancelled:
             self.cache.put(plan.doc, plan.line, plan.col, [s.text for s in out.suggestions])
         return out
+
+    def _line_done(self, raw: str, plan: Plan, started: list[float], limit_s: float) -> bool:
+        """Whether generation has run past ``limit_s`` and ``raw`` just finished a line that
+        leaves something to show."""
+        if not raw.rstrip(" \t").endswith("\n") or time.perf_counter() - started[0] < limit_s:
+            return False
+        cs = self.settings.completion
+        kept = postprocess.clean(
+            raw[: raw.rfind("\n")],
+            plan.cursor,
+            multiline_policy=cs.multiline,
+            max_lines=cs.max_lines,
+        )
+        return bool(kept.strip())
 
     # ------------------------------------------------------------------ vetting
     def vet(self, plan: Plan, text: str) -> tuple[str, str] | None:

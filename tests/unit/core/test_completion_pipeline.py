@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,39 @@ def test_a_multi_line_suggestion_cut_by_the_token_limit_keeps_its_finished_lines
     # one line cut short stays: it is what typing through continues
     out = svc.run(ScriptedEngine("self.get_to", "length"), svc.plan(d, 2, 16))
     assert [s.text for s in out.suggestions] == ["self.get_to"]
+
+
+class PacedEngine(ScriptedEngine):
+    """Writes its text piece by piece, ``pause`` seconds apart, and stops when told to."""
+
+    def __init__(self, pieces: list[str], pause: float) -> None:
+        super().__init__("".join(pieces), "eos")
+        self.pieces, self.pause = pieces, pause
+
+    def generate(self, prompt, params, cancel, on_text=None):  # type: ignore[no-untyped-def]
+        from slm_lsp.generation import Generation
+
+        text = ""
+        for piece in self.pieces:
+            time.sleep(self.pause)
+            text += piece
+            if on_text is not None and on_text(piece):
+                return Generation(text=text, stop_reason="stop")
+        return Generation(text=text, stop_reason="eos")
+
+
+def test_with_a_latency_target_a_slow_multi_line_suggestion_ends_at_a_line_end() -> None:
+    d = doc("def f():\n    x = 1\n")
+    pieces = ["\n", "    y = 2", "\n", "    z = 3", "\n", "    w = 4", "\n"]
+    # 4 ms of generation past the first piece is 20 % of a 20 ms target: stop at the next line end
+    svc = service(completion={"secure_filter": "off", "target_latency_ms": 20})
+    out = svc.run(PacedEngine(pieces, 0.01), svc.plan(d, 1, 9))
+    assert [s.text for s in out.suggestions] == ["\n    y = 2"]
+    assert out.generations[0].stop_reason == "stop"
+    # no target: the whole block
+    svc = service(completion={"secure_filter": "off", "target_latency_ms": 0})
+    out = svc.run(PacedEngine(pieces, 0.01), svc.plan(d, 1, 9))
+    assert [s.text for s in out.suggestions] == ["\n    y = 2\n    z = 3\n    w = 4"]
 
 
 def test_the_window_and_the_suffix_stay_put_while_typing_within_a_line() -> None:

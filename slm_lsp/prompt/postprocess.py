@@ -9,6 +9,7 @@ the suggestion opened.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -18,6 +19,8 @@ BLOCK_OPENERS = (":", "{", "(", "[", " do", "=>", " then", "->")
 #: A suggestion line this long (without whitespace) that equals any of the lines after the cursor is
 #: taken as the model re-typing them; shorter ones (``pass``, ``}``, ``else:``) only when they are next.
 MIN_REPEAT_CHARS = 10
+#: Statements after which nothing more runs in their block: the next line may sit outside it.
+TERMINATOR = re.compile(r"(return|break|continue|raise|throw|pass|exit|goto)\b")
 
 
 @dataclass(frozen=True)
@@ -295,8 +298,14 @@ def _next_lines(
         rest = rest[1:]
     base = indentation(ctx.line_prefix)
     width = len(base.expandtabs(4))
-    if not rest or len(indentation(rest[0]).expandtabs(4)) < width:
+    if not rest:
         return ""
+    if len(indentation(rest[0]).expandtabs(4)) < width:
+        if not TERMINATOR.match(ctx.line_prefix.strip()):
+            return ""
+        # after return/break/... nothing more runs in the block: the next line is outside it
+        base = indentation(rest[0])
+        width = len(base.expandtabs(4))
     rest = _cut_block(rest, base, False, max_lines)
     nxt = next((ln for ln in ctx.next_lines if ln.strip()), None)
     if written_block and nxt is not None and len(indentation(nxt).expandtabs(4)) >= width:

@@ -139,6 +139,15 @@ CASES = [
         "",
     ),
     ("after a written line, policy never", "x = 1", "", (), "\ny = 2", "never", ""),
+    (
+        "after a break, the next line outside the loop",
+        "            break",
+        "",
+        (),
+        "\n        print(tt)\n        return tt\n    def other(self):",
+        "auto",
+        "\n        print(tt)\n        return tt",
+    ),
     ("policy never forces one line", "def f():", "", (), "\n    return 1", "never", ""),
     (
         "max lines",

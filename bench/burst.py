@@ -226,6 +226,12 @@ class Editor:
                     "generation_ms",
                 )
                 timings = {k: _get(st, k) for k in keys}
+                if (
+                    _get(st, "budgets") is not None
+                ):  # lowered by a latency target: what was planned with
+                    b = _get(st, "budgets")
+                    names = ("prefix_chars", "suffix_chars", "context_tokens", "max_tokens")
+                    timings["budgets"] = {k: int(_get(b, k)) for k in names}
                 break
         text = str(_get(items[0], "insert_text", "")) if items else ""
         return {"ms": round((done - sent) * 1000, 1), "items": len(items), "text": text, **timings}

@@ -351,6 +351,7 @@ def run(args: Any) -> dict[str, Any]:
     s["prompt_mismatches"] = rep["prompt_mismatches"]
     s["retriever"] = rep["retriever"]
     s["prompt_chunk"] = rep["chunk"]
+    s["warm_tokens_evaluated"] = counters.get("warm_tokens_evaluated")  # by background warm-ups
     name = args.name or ("cold-quick" if args.quick else "cold")
     result = {
         **common.header(
@@ -388,7 +389,7 @@ def run(args: Any) -> dict[str, Any]:
         f"cold — {model.name}, {len(places)} places in {', '.join(names)}",
         [
             "place",
-            "line",
+            "file:line",
             "prompt / rebuilt / evaluated tok",
             "gen",
             "server ms (server-side; prompt)",
@@ -400,7 +401,7 @@ def run(args: Any) -> dict[str, Any]:
         [
             (
                 r["place"],
-                r["line"],
+                f"{r['file']}:{r['line']}",
                 f"{r['n_prompt']} / {r['n_rebuilt']} / {r['n_evaluated']} ({r['evaluated_share']:.0%})",
                 r["n_generated"],
                 f"{r['server_ms']:.0f} ({r['server_latency_ms']}; {r['server_prompt_ms']})",
@@ -440,6 +441,11 @@ def run(args: Any) -> dict[str, Any]:
             (
                 "server / raw / raw chunked p50 (ms); server − raw p50",
                 f"{s['server_ms_p50']} / {s['raw_ms_p50']} / {s['raw_chunked_ms_p50']}; {s['overhead_ms_p50']}",
+                "",
+            ),
+            (
+                "prompt tokens evaluated by background warm-ups (whole run)",
+                s["warm_tokens_evaluated"],
                 "",
             ),
             ("load average at start / end", f"{load_start} / {result['load_avg_at_end']}", ""),

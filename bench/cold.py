@@ -91,7 +91,7 @@ def make_places(files: dict[str, str], n: int, seed: int) -> list[Place]:
         order: list[tuple[str, str, int]] = []
         for depth in range(max((len(b) for _fn, b in bodies), default=0)):
             # each body's first statement, then its second, ...: in each round the first half of
-            # the file interleaved with the second (lines 31, 336, 59, 352, 318 in json/decoder.py)
+            # the file interleaved with the second (lines 32, 337, 60, 353, 319 of json/decoder.py)
             spots = [(name, fn, b[depth]) for fn, b in bodies if depth < len(b)]
             a, rest = spots[:half], spots[half:]
             for i, spot in enumerate(a):

@@ -383,10 +383,18 @@ def run(args: Any) -> dict[str, Any]:
         "engine_counters": counters,
     }
     path = common.write_result(name, result, args.out)
+    show(result)
+    print(f"wrote {path}")
     if not args.no_plot:
         plot(name, f"{name}: {model.name}, cold requests", rows, args.out)
+    return result
+
+
+def show(result: dict[str, Any]) -> None:
+    """Print a result's tables (``python -c 'import json, bench.cold as c; c.show(json.load(open(F)))'``)."""
+    rows, s = result["rows"], result["summary"]
     common.print_table(
-        f"cold — {model.name}, {len(places)} places in {', '.join(names)}",
+        f"cold — {result['model']['name']}, {s['places']} places in {', '.join(result['settings']['files'])}",
         [
             "place",
             "file:line",
@@ -405,8 +413,8 @@ def run(args: Any) -> dict[str, Any]:
                 f"{r['n_prompt']} / {r['n_rebuilt']} / {r['n_evaluated']} ({r['evaluated_share']:.0%})",
                 r["n_generated"],
                 f"{r['server_ms']:.0f} ({r['server_latency_ms']}; {r['server_prompt_ms']})",
-                r["raw_ms"],
-                r["raw_chunked_ms"],
+                f"{r['raw_ms']:.0f}",
+                f"{r['raw_chunked_ms']:.0f}",
                 r["ratio"],
                 r["ratio_chunked"],
             )
@@ -448,11 +456,13 @@ def run(args: Any) -> dict[str, Any]:
                 s["warm_tokens_evaluated"],
                 "",
             ),
-            ("load average at start / end", f"{load_start} / {result['load_avg_at_end']}", ""),
+            (
+                "load average at start / end",
+                f"{result['load_avg_at_start']} / {result['load_avg_at_end']}",
+                "",
+            ),
         ],
     )
-    print(f"wrote {path}")
-    return result
 
 
 def add_parser(sub: Any) -> None:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -331,15 +330,7 @@ def run(args: Any) -> dict[str, Any]:
         places = make_places(texts, n, args.seed)
         if not places:
             raise SystemExit(f"no function body to complete in {', '.join(names)}")
-        all_settings = {
-            "model.path": str(model),
-            "index.cache_dir": str(work / ".index-cache"),
-            "index.watch": False,
-            **settings,
-        }
-        cmd = [sys.executable, "-m", "slm_lsp", "serve"]
-        for k, v in all_settings.items():
-            cmd += ["--set", f"{k}={v}"]
+        all_settings, cmd = common.serve_command(model, work, settings)
         answers, load_s, counters = asyncio.run(drive(cmd, work, places, gap_s))
         load_mid = common.machine()["load_avg_1_5_15"]
         over = {k: v for k, v in all_settings.items() if k != "model.path"}

@@ -7,7 +7,7 @@ import importlib
 from pathlib import Path
 
 #: One module per benchmark, each with ``add_parser(subparsers)`` setting ``func``.
-BENCHMARKS = ("latency", "burst", "index", "review", "security", "quality", "layout", "remote", "report")
+BENCHMARKS = ("latency", "burst", "cold", "index", "review", "security", "quality", "layout", "remote", "report")
 
 
 def main(argv: list[str] | None = None) -> int:

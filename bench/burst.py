@@ -25,7 +25,6 @@ import asyncio
 import logging
 import random
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -226,6 +225,12 @@ class Editor:
                     "generation_ms",
                 )
                 timings = {k: _get(st, k) for k in keys}
+                if (
+                    _get(st, "budgets") is not None
+                ):  # lowered by a latency target: what was planned with
+                    b = _get(st, "budgets")
+                    names = ("prefix_chars", "suffix_chars", "context_tokens", "max_tokens")
+                    timings["budgets"] = {k: int(_get(b, k)) for k in names}
                 break
         text = str(_get(items[0], "insert_text", "")) if items else ""
         return {"ms": round((done - sent) * 1000, 1), "items": len(items), "text": text, **timings}
@@ -369,15 +374,7 @@ def run(args: Any) -> dict[str, Any]:
             dst = work / rel.replace("/", "_")
             shutil.copy2(common.STDLIB / rel, dst)
             paths.append(dst)
-        all_settings = {
-            "model.path": str(model),
-            "index.cache_dir": str(work / ".index-cache"),
-            "index.watch": False,
-            **settings,
-        }
-        cmd = [sys.executable, "-m", "slm_lsp", "serve"]
-        for k, v in all_settings.items():
-            cmd += ["--set", f"{k}={v}"]
+        all_settings, cmd = common.serve_command(model, work, settings)
         load = common.machine().get("load_avg_1_5_15")
         quiet = asyncio.run(quiet_run(cmd, work, paths))
         load_burst = common.machine().get("load_avg_1_5_15")

@@ -215,6 +215,23 @@ def save_plot(fig: Any, name: str, out_dir: Path | None = None) -> Path:
     return path
 
 
+def serve_command(
+    model: Path, work: Path, settings: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The settings of a bench's server over ``work`` (the model, an index cache inside ``work``, no
+    file watching, then ``settings``) and the ``python -m slm_lsp serve`` command line that sets them."""
+    all_settings = {
+        "model.path": str(model),
+        "index.cache_dir": str(work / ".index-cache"),
+        "index.watch": False,
+        **settings,
+    }
+    cmd = [sys.executable, "-m", "slm_lsp", "serve"]
+    for k, v in all_settings.items():
+        cmd += ["--set", f"{k}={v}"]
+    return all_settings, cmd
+
+
 def header(settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """The record every run starts with."""
     return {"machine": machine(), "versions": versions(), "settings": settings or {}, "argv": sys.argv[1:]}

@@ -55,6 +55,21 @@ def test_burst(tmp_path: Path, tiny_model_path: Path) -> None:
     assert sum(burst["requests_sent"].values()) > 20 and burst["requests_cancelled"] > 0
 
 
+def test_cold(tmp_path: Path, tiny_model_path: Path) -> None:
+    data = bench(tmp_path, "cold", "--model", str(tiny_model_path), "--set", "model.n_threads=1")
+    s, rows = data["summary"], data["rows"]
+    assert (s["places"], s["answered"], s["generated"]) == (2, 2, 2) and len(rows) == 2
+    assert [r["line"] for r in rows] == [p["line"] for p in data["places"]]
+    assert rows[0]["line"] != rows[1]["line"]  # two places far apart ...
+    for r in rows:  # ... each rebuilt exactly as the server built it, and timed raw both ways
+        assert r["n_rebuilt"] == r["n_prompt"] > 100 and 0 <= r["n_evaluated"] <= r["n_prompt"]
+        assert r["raw_ms"] > 0 and r["raw_chunked_ms"] > 0 and r["ratio"] > 0
+        assert r["evaluated_share"] == round(r["n_evaluated"] / r["n_prompt"], 3)
+    # a new first line and another region: the server's KV cache held next to nothing of the prompt
+    assert s["cold"] == 2 and s["evaluated_share_min"] >= 0.9 and s["prompt_mismatches"] == 0
+    assert s["ratio_basis"] == "cold" and s["ratio_p50"] > 0
+    assert len(data["load_avg_at_start"]) == len(data["load_avg_at_end"]) == 3
+
 def test_index(tmp_path: Path) -> None:
     data = bench(tmp_path, "index")
     run = data["runs"][0]

@@ -194,3 +194,29 @@ def test_prompt_speed_is_learnt_from_warm_up_chunks(engine: LlamaEngine) -> None
     assert engine.warm(prompt, threading.Event()) > 8 * CHUNK
     slow, gen = engine.speed()
     assert slow < 320 < fast and gen == 10.0
+
+
+def test_chunks_are_sized_to_the_measured_speed(tiny_model_path: Path) -> None:
+    """``model.prompt_chunk = 0``: chunks of the largest size that fits the time slice at the
+    speed measured on the chunks themselves (small chunks cost throughput on real models)."""
+    from slm_lsp.engine.llama import CHUNK_SIZES, CHUNK_SLICE_S
+
+    eng = LlamaEngine(tiny_model_path, ModelSettings(n_ctx=4096, prompt_chunk=0))
+    try:
+        assert eng.chunk_tokens() == CHUNK_SIZES[0]  # nothing measured yet: the smallest
+        real = eng.llm.eval
+        sizes: list[int] = []
+
+        def eval_(tokens: Any) -> None:  # 250 tokens/s, whatever the chunk
+            sizes.append(len(tokens))
+            time.sleep(len(tokens) / 250)
+            real(tokens)
+
+        eng.llm.eval = eval_  # type: ignore[method-assign]
+        prompt = build_prompt(eng.family, prefix=HEAD * 12 + LINE, suffix=SUFFIX)
+        assert eng.warm(prompt, threading.Event()) > 0
+        best = max(n for n in CHUNK_SIZES if n <= 250 * CHUNK_SLICE_S)
+        assert sizes[0] == CHUNK_SIZES[0] and best in sizes and max(sizes) == best
+        assert eng.chunk_tokens() == best == 128
+    finally:
+        eng.close()

@@ -16,8 +16,9 @@ ids from an empty KV cache (issue 16: "server ÷ raw ... ≤ 1.1× warm **and** 
    whose length differs from the server's ``prompt_tokens`` is counted as a mismatch. Each prompt is
    timed from an empty KV cache, ``--repeats`` times (the fastest kept), two ways:
    *raw* — ``Llama.generate`` on the ids (llama-cpp-python evaluates them in ``n_batch`` batches),
-   *raw, chunked* — the ids but the last evaluated ``model.prompt_chunk`` at a time as the engine does
-   (so it can be cancelled between chunks), then ``generate``;
+   *raw, chunked* — the ids but the last evaluated by the engine's own chunked loop
+   (``LlamaEngine._evaluate``: chunks it can be cancelled between, sized as the server sizes them),
+   then ``generate``;
    both generating the server's number of tokens plus one (the end-of-generation step).
 
 A place counts as cold when the server evaluated at least ``COLD_SHARE`` of its prompt: the prompt
@@ -34,6 +35,7 @@ import asyncio
 import random
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -170,7 +172,7 @@ def replay(
     service = CompletionService(settings, repo_name=root.name, root=str(root))
     retriever = _attach_retriever(service, settings, root)
     cs = settings.completion
-    chunk = max(1, settings.model.prompt_chunk)
+    chunk = settings.model.prompt_chunk  #: 0: sized to the measured speed, as in the server
     if service.retriever is not None:  # the server saw the files opened, in this order
         for name in dict.fromkeys(p.file for p in places):
             service.retriever.note_view(name, (root / name).read_text(encoding="utf-8"), 0)
@@ -179,9 +181,8 @@ def replay(
         llm.reset()  # an empty KV cache: nothing of the previous prompt is reused
         llm.set_seed(cs.seed)
         t = time.perf_counter()
-        if chunked:  # as LlamaEngine._evaluate: all but the last token, a chunk at a time
-            while llm.n_tokens < len(ids) - 1:
-                llm.eval(ids[llm.n_tokens : min(llm.n_tokens + chunk, len(ids) - 1)])
+        if chunked:  # the engine's own chunked evaluation: all but the last token
+            engine._evaluate(ids, 0, len(ids) - 1, threading.Event(), warm=False)
         n = 0
         sampling = {"temp": cs.temperature, "top_p": cs.top_p, "top_k": 40, "min_p": 0.05}
         for _tok in llm.generate(ids, repeat_penalty=1.0, reset=True, **sampling):
@@ -232,7 +233,13 @@ def replay(
             }
         )
     engine.close()
-    return {"rows": rows, "prompt_mismatches": mismatches, "retriever": retriever, "chunk": chunk}
+    chunk_used = chunk or engine.chunk_tokens()  # what the speed measured by the timings chose
+    return {
+        "rows": rows,
+        "prompt_mismatches": mismatches,
+        "retriever": retriever,
+        "chunk": chunk_used,
+    }
 
 
 def analyse(rows: list[dict[str, Any]], answers: list[dict[str, Any]]) -> dict[str, Any]:

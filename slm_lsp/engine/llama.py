@@ -151,7 +151,7 @@ SPEED_EWMA = 0.3
 SPEED_MIN_SAMPLE = 16
 #: Chunk sizes ``model.prompt_chunk = 0`` chooses from, and the time one chunk may take at most.
 CHUNK_SIZES = (32, 64, 128, 256, 512)
-CHUNK_SLICE_S = 0.75
+CHUNK_SLICE_S = 1.25
 #: A warm-up that would overwrite at least this many cached tokens first saves them (``_Saved``).
 SAVE_MIN_TOKENS = 16
 
@@ -456,7 +456,17 @@ class LlamaEngine:
         self.counters.requests += 1
         self._stable = stable
         t0 = time.perf_counter()
-        if not self._evaluate_prompt(ids, cached, cancel):
+        self._watch(cancel, hard_only=True)  # newer work elsewhere need not wait for the chunk
+        try:
+            evaluated = self._evaluate_prompt(ids, cached, cancel)
+        except RuntimeError as exc:
+            if not cancel.is_set():
+                raise EngineError(f"llama.cpp failed while evaluating the prompt: {exc}") from None
+            evaluated = False
+            self._resync_after_abort()
+        finally:
+            self._watch(None)
+        if not evaluated:
             gen.stop_reason = "cancelled"
             gen.prompt_ms = (time.perf_counter() - t0) * 1000
             return gen
@@ -713,16 +723,27 @@ class LlamaEngine:
             llm._requires_eval = True  # the logits are not those of the restored tokens
         self.counters.restores += 1
 
-    def _watch(self, cancel: threading.Event | None) -> None:
+    def _watch(self, cancel: threading.Event | None, hard_only: bool = False) -> None:
         """Let llama.cpp abort a decode when ``cancel`` is set (an event with ``on_set``, such as the
-        worker's); None: stop watching. Plain events are checked between chunks and tokens only."""
+        worker's) — with ``hard_only``, only when it is set ``hard`` (the newer work shares nothing
+        with this prompt, so its chunk in flight is worth nothing); None: stop watching. Plain
+        events are checked between chunks and tokens only."""
         self._cancel = cancel
         self._abort.clear()
         add = getattr(cancel, "on_set", None)
-        if add is not None:
-            add(self._abort.raise_if(cancel))
-            if cancel is not None and cancel.is_set():
-                self._abort.raise_if(cancel)()
+        if add is None or cancel is None:
+            return
+        trip = self._abort.raise_if(cancel)
+        if hard_only:
+            plain = trip
+
+            def trip() -> None:
+                if getattr(cancel, "hard", False):
+                    plain()
+
+        add(trip)
+        if cancel.is_set():
+            trip()
 
     def _resync_after_abort(self) -> None:
         """After an interrupted decode, drop KV entries beyond what the Python side knows was evaluated."""

@@ -34,6 +34,9 @@ class CancelEvent(threading.Event):
     def __init__(self) -> None:
         super().__init__()
         self._listeners: list[Callable[[], None]] = []
+        #: set before ``set`` when the newer work shares nothing with this job's (another
+        #: document): the engine may then abort even a prompt chunk in flight instead of finishing it
+        self.hard = False
 
     def on_set(self, fn: Callable[[], None]) -> None:
         self._listeners.append(fn)
@@ -54,6 +57,7 @@ class Job(Generic[T]):
     future: Future[T | None] = field(default_factory=Future)
     cancel: threading.Event = field(default_factory=CancelEvent)
     warm: bool = False  #: a background warm-up, interrupted by any request
+    scope: str = ""  #: what the job works on (a document): a newer job of another scope aborts it
 
 
 class EngineWorker:
@@ -80,9 +84,15 @@ class EngineWorker:
         """Start the thread; it loads the model first."""
         self._thread.start()
 
-    def submit(self, key: str, fn: Callable[[Engine, threading.Event], T]) -> Future[T | None]:
-        """Queue ``fn(engine, cancel)``; supersede older jobs with the same key. Resolves ``None`` when superseded or when no model is ready."""
-        job: Job[T] = Job(key, fn)
+    def submit(
+        self, key: str, fn: Callable[[Engine, threading.Event], T], scope: str = ""
+    ) -> Future[T | None]:
+        """Queue ``fn(engine, cancel)``; supersede older jobs with the same key. Resolves ``None`` when superseded or when no model is ready.
+
+        A running job of the same key and the same ``scope`` stops at its next prompt chunk (the
+        newer job, typed on from the same text, carries on from what it evaluated); one of another
+        scope is aborted at once (``CancelEvent.hard``)."""
+        job: Job[T] = Job(key, fn, scope=scope)
         with self._cond:
             if self.state == "failed" or self._stop:
                 job.future.set_result(None)
@@ -91,8 +101,11 @@ class EngineWorker:
                 self._jobs.remove(old)
                 old.cancel.set()
                 old.future.set_result(None)
-            if self._running is not None and (self._running.key == key or self._running.warm):
-                self._running.cancel.set()
+            running = self._running
+            if running is not None and (running.key == key or running.warm):
+                if running.scope != scope and isinstance(running.cancel, CancelEvent):
+                    running.cancel.hard = True
+                running.cancel.set()
             self._drop_warm()  # planned for an older state; a request comes first anyway
             self._jobs.append(job)
             self._cond.notify()

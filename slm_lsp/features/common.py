@@ -101,7 +101,7 @@ async def complete(
             engine, plan, alternatives=alternatives, cancel=cancel, on_partial=partial_cb
         )
 
-    future = worker.submit(COMPLETION_KEY, job)
+    future = worker.submit(COMPLETION_KEY, job, scope=uri)
     if work_done_token is not None:
         ls.work_done_progress.begin(
             work_done_token,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from slm_lsp.engine.worker import EngineWorker
 from slm_lsp.generation import EngineError
 
@@ -52,6 +54,31 @@ def test_newer_request_for_same_document_supersedes() -> None:
     assert pending.result(5) is None  # superseded while queued
     assert first.result(5) == "first" and log == ["first cancelled"]  # running one was told to stop
     assert newest.result(5) == "newest"
+    w.shutdown()
+
+
+@pytest.mark.parametrize(("scope", "hard"), [("a.py", False), ("b.py", True)])
+def test_a_supersede_from_another_scope_is_hard(scope: str, hard: bool) -> None:
+    """Same document: the running job may finish its prompt chunk (the newer one carries on from
+    it); another document: nothing of it is any use, the engine may abort the chunk in flight."""
+    w = EngineWorker(lambda: FakeEngine())  # type: ignore[arg-type,return-value]
+    w.start()
+    w.loaded.wait(5)
+    started = threading.Event()
+    seen: list[bool] = []
+
+    def job(engine, cancel):  # type: ignore[no-untyped-def]
+        started.set()
+        while not cancel.wait(0.01):
+            pass
+        seen.append(cancel.hard)
+        return "first"
+
+    first = w.submit("completion", job, scope="a.py")
+    assert started.wait(5)
+    second = w.submit("completion", lambda e, c: "second", scope=scope)
+    assert first.result(5) == "first" and second.result(5) == "second"
+    assert seen == [hard]
     w.shutdown()
 
 

@@ -217,6 +217,6 @@ def test_chunks_are_sized_to_the_measured_speed(tiny_model_path: Path) -> None:
         assert eng.warm(prompt, threading.Event()) > 0
         best = max(n for n in CHUNK_SIZES if n <= 250 * CHUNK_SLICE_S)
         assert sizes[0] == CHUNK_SIZES[0] and best in sizes and max(sizes) == best
-        assert eng.chunk_tokens() == best == 128
+        assert eng.chunk_tokens() == best == 256
     finally:
         eng.close()

@@ -1,11 +1,14 @@
 """The one worker thread that owns a model: loads it in the background and runs generation jobs.
 
 Execution model: the LSP event loop never touches the model. It submits jobs here and awaits their
-futures. Jobs carry a key (the document URI): a new job supersedes every older job with the same key
-— a pending one is answered ``None`` at once, a running one has its cancel event set and stops within
-one token. ``cancel(future)`` does the same for ``$/cancelRequest``. A superseded request stops
-between two prompt chunks and keeps what it evaluated in the KV cache, so the newer request, whose
-prompt shares that part, carries on from there instead of starting over.
+futures. Jobs carry a key (all completion requests share one: the editor shows suggestions at one
+cursor; a model edit's key names its document): a new job supersedes every older job with the same
+key — a pending one is answered ``None`` at once, a running one has its cancel event set and stops
+within one token. ``cancel(future)`` does the same for ``$/cancelRequest``. A request superseded by
+one for the same document (its ``scope``) stops between two prompt chunks and keeps what it
+evaluated in the KV cache, so the newer request, whose prompt shares that part, carries on from
+there instead of starting over; one superseded from another document is aborted mid-chunk
+(``CancelEvent.hard``).
 
 Warm-ups (``warm``) are background jobs at the lowest priority: at most one waits (the newest), it
 runs only while no request waits, and any request interrupts it within one prompt chunk.

@@ -132,6 +132,7 @@ class SlmServer(LanguageServer):
         self.findings: dict[
             str, tuple[int | None, list[Any]]
         ] = {}  #: uri → (version, security findings)
+        self.security_checks: dict[str, asyncio.Future[Any]] = {}  #: uri → the check under way
         self.index_timers: dict[
             str, asyncio.TimerHandle
         ] = {}  #: uri → pending re-index of an open document

@@ -1,6 +1,7 @@
 """Security findings as diagnostics: pushed (``publishDiagnostics``) to clients without pull support,
 answered on ``textDocument/diagnostic`` for clients with it. Checks run on the background pool,
-debounced per document, so they never delay completions."""
+debounced per document (pulls share the check under way), and wait while a completion runs, so
+they never delay completions."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def register(server: SlmServer) -> None:
         ls: SlmServer, params: lsp.DocumentDiagnosticParams
     ) -> lsp.DocumentDiagnosticReport:
         uri = params.text_document.uri
+        await _yield_to_completions(ls)
         findings = await findings_for(ls, uri)
         return lsp.RelatedFullDocumentDiagnosticReport(
             items=to_diagnostics(ls, uri, findings or [])
@@ -82,19 +84,44 @@ def _check(ls: SlmServer, uri: str) -> tuple[int | None, list[Finding]] | None:
     return doc.version, findings
 
 
+async def _yield_to_completions(ls: SlmServer) -> None:
+    """Wait (at most ``YIELD_MAX_S``) while a completion runs or waits: on a 2-core machine a
+    check would take a core from the model."""
+    waited = 0.0
+    while ls.worker is not None and ls.worker.serving and waited < YIELD_MAX_S:
+        await asyncio.sleep(YIELD_POLL_S)
+        waited += YIELD_POLL_S
+
+
 async def findings_for(ls: SlmServer, uri: str) -> list[Finding] | None:
-    """Findings for the document's current version (cached per version)."""
-    doc = ls.document(uri)
-    if doc is None:
-        return None
-    cached = ls.findings.get(uri)
-    if cached is not None and cached[0] == doc.version:
-        return cached[1]
+    """Findings for the document's current version (cached per version). Requests for one document
+    share the check under way: after a burst of edits and pulls, one or two checks run, not one
+    per pull for versions that are already gone."""
+    checks: dict[str, asyncio.Future[Any]] = ls.security_checks
+    while True:
+        doc = ls.document(uri)
+        if doc is None:
+            return None
+        cached = ls.findings.get(uri)
+        if cached is not None and cached[0] == doc.version:
+            return cached[1]
+        running = checks.get(uri)
+        if running is None:
+            break
+        try:
+            await asyncio.shield(running)
+        except Exception:
+            pass  # its own caller logs it
+    future = asyncio.get_running_loop().run_in_executor(ls.pool, _check, ls, uri)
+    checks[uri] = future
     try:
-        result = await asyncio.get_running_loop().run_in_executor(ls.pool, _check, ls, uri)
+        result = await future
     except Exception:
         log.exception("security check of %s failed", uri)
         return []
+    finally:
+        if checks.get(uri) is future:
+            del checks[uri]
     if result is None:
         return []
     ls.findings[uri] = result
@@ -112,10 +139,7 @@ def schedule(ls: SlmServer, uri: str, delay: float | None = None) -> None:
 
     async def run() -> None:
         await asyncio.sleep(delay)
-        waited = 0.0
-        while ls.worker is not None and ls.worker.serving and waited < YIELD_MAX_S:
-            await asyncio.sleep(YIELD_POLL_S)  # a newer edit cancels this task meanwhile
-            waited += YIELD_POLL_S
+        await _yield_to_completions(ls)  # a newer edit cancels this task meanwhile
         findings = await findings_for(ls, uri)
         if findings is None:
             return

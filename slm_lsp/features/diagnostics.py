@@ -97,7 +97,7 @@ async def findings_for(ls: SlmServer, uri: str) -> list[Finding] | None:
     """Findings for the document's current version (cached per version). Requests for one document
     share the check under way: after a burst of edits and pulls, one or two checks run, not one
     per pull for versions that are already gone."""
-    checks: dict[str, asyncio.Future[Any]] = ls.security_checks
+    checks: dict[str, asyncio.Task[Any]] = ls.security_checks
     while True:
         doc = ls.document(uri)
         if doc is None:
@@ -106,26 +106,29 @@ async def findings_for(ls: SlmServer, uri: str) -> list[Finding] | None:
         if cached is not None and cached[0] == doc.version:
             return cached[1]
         running = checks.get(uri)
-        if running is None:
+        if running is None or running.done():
             break
-        try:
-            await asyncio.shield(running)
-        except Exception:
-            pass  # its own caller logs it
-    future = asyncio.get_running_loop().run_in_executor(ls.pool, _check, ls, uri)
-    checks[uri] = future
+        await asyncio.shield(running)  # it stores its findings before it ends
+    task = asyncio.ensure_future(_run_check(ls, uri))
+    checks[uri] = task
     try:
-        result = await future
+        result = await asyncio.shield(task)
+    finally:
+        if checks.get(uri) is task and task.done():
+            del checks[uri]
+    return [] if result is None else result[1]
+
+
+async def _run_check(ls: SlmServer, uri: str) -> tuple[int | None, list[Finding]] | None:
+    """One check on the pool; its findings are stored for their version before it ends."""
+    try:
+        result = await asyncio.get_running_loop().run_in_executor(ls.pool, _check, ls, uri)
     except Exception:
         log.exception("security check of %s failed", uri)
-        return []
-    finally:
-        if checks.get(uri) is future:
-            del checks[uri]
-    if result is None:
-        return []
-    ls.findings[uri] = result
-    return result[1]
+        return None
+    if result is not None:
+        ls.findings[uri] = result
+    return result
 
 
 def schedule(ls: SlmServer, uri: str, delay: float | None = None) -> None:

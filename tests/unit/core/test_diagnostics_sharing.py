@@ -57,3 +57,34 @@ def test_pulls_for_one_document_share_the_check_under_way() -> None:
 
     asyncio.run(scenario())
     ls.pool.shutdown()
+
+
+def test_a_finished_check_left_in_the_table_does_not_hold_a_pull() -> None:
+    """A pull that finds the check it would share already finished (its starter not yet resumed)
+    starts its own instead of waiting on it forever (an earlier version spun the event loop)."""
+    security = SlowSecurity()
+    doc = Document(URI, "a.py", "x = 1\n", "python", "python", version=3)
+    ls = SimpleNamespace(
+        document=lambda uri: doc,
+        findings={URI: (2, [])},  # an older version's findings
+        security_checks={},
+        pool=ThreadPoolExecutor(1),
+        security=security,
+        settings=Settings.from_layers({})[0],
+        worker=None,
+    )
+    answers: list[object] = []
+
+    async def scenario() -> None:
+        done = asyncio.ensure_future(asyncio.sleep(0))
+        await done
+        ls.security_checks[URI] = done  # finished, still in the table
+        answers.append(await findings_for(ls, URI))  # type: ignore[arg-type]
+
+    # in a thread of its own: a pull that spins never yields, and must fail this test, not hang it
+    runner = threading.Thread(target=asyncio.run, args=(scenario(),), daemon=True)
+    runner.start()
+    runner.join(10)
+    assert answers == [[]] and security.texts == ["x = 1\n"]
+    assert ls.findings[URI][0] == 3
+    ls.pool.shutdown()

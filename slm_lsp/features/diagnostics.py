@@ -1,7 +1,7 @@
 """Security findings as diagnostics: pushed (``publishDiagnostics``) to clients without pull support,
 answered on ``textDocument/diagnostic`` for clients with it. Checks run on the background pool,
-debounced per document (pulls share the check under way), and wait while a completion runs, so
-they never delay completions."""
+debounced per document, and pushed ones wait while a completion runs, so they never delay
+completions; requests for one document share the check under way."""
 
 from __future__ import annotations
 
@@ -45,7 +45,6 @@ def register(server: SlmServer) -> None:
         ls: SlmServer, params: lsp.DocumentDiagnosticParams
     ) -> lsp.DocumentDiagnosticReport:
         uri = params.text_document.uri
-        await _yield_to_completions(ls)
         findings = await findings_for(ls, uri)
         return lsp.RelatedFullDocumentDiagnosticReport(
             items=to_diagnostics(ls, uri, findings or [])

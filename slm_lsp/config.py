@@ -114,7 +114,7 @@ class ModelSettings:
     n_batch: int = setting(512, "Prompt tokens evaluated per batch.", minimum=8, maximum=8192)
     prompt_chunk: int = setting(
         0,
-        "Prompt tokens evaluated between two checks for cancellation; finished chunks stay in the KV cache, so typing never throws evaluated work away. 0 sizes chunks to the model's measured speed: the largest of 32, 64, 128, 256 and 512 tokens that takes at most 1.25 s (small chunks cost throughput: Qwen2.5-Coder-0.5B on 2 cores evaluates 140 tokens/s in chunks of 32, 204 in chunks of 128 and 218 in chunks of 256). A newer request for the same document waits for the chunk in flight and carries on from it; one for another document aborts it.",
+        "Prompt tokens evaluated between two checks for cancellation; finished chunks stay in the KV cache, so typing never throws evaluated work away. 0 sizes chunks to the model's measured speed: the largest of 32, 64, 128, 256 and 512 tokens that takes at most 1.5 s (small chunks cost throughput: Qwen2.5-Coder-0.5B on 2 cores evaluates 140 tokens/s in chunks of 32, 204 in chunks of 128 and 218 in chunks of 256). A newer request for the same document waits for the chunk in flight and carries on from it; one for another document aborts it.",
         minimum=0,
         maximum=8192,
     )

@@ -151,7 +151,7 @@ SPEED_EWMA = 0.3
 SPEED_MIN_SAMPLE = 16
 #: Chunk sizes ``model.prompt_chunk = 0`` chooses from, and the time one chunk may take at most.
 CHUNK_SIZES = (32, 64, 128, 256, 512)
-CHUNK_SLICE_S = 1.25
+CHUNK_SLICE_S = 1.5
 #: A warm-up that would overwrite at least this many cached tokens first saves them (``_Saved``).
 SAVE_MIN_TOKENS = 16
 

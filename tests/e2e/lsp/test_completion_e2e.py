@@ -11,6 +11,30 @@ from pytest_lsp import LanguageClient
 from tests.e2e.lsp.conftest import open_doc, start, wait_ready
 
 SOURCE = "import os\n\n\ndef greet(name):\n    return 'hello ' + name\n\n\nprint(gre\n"
+#: Completion settings under which the tiny model generates for seconds (a request to interrupt).
+LONG_GENERATION = {
+    "maxTokens": 2000,
+    "checkParse": False,
+    "secureFilter": "off",
+    "debounceMs": 0,
+    "multiline": "always",
+    "maxLines": 400,
+}
+
+
+def ask_inline(client: LanguageClient, uri: str, line: int, character: int) -> asyncio.Future:
+    """An Automatic inline completion request, sent now and answered later."""
+    return asyncio.ensure_future(
+        client.text_document_inline_completion_async(
+            lsp.InlineCompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                position=lsp.Position(line=line, character=character),
+                context=lsp.InlineCompletionContext(
+                    trigger_kind=lsp.InlineCompletionTriggerKind.Automatic
+                ),
+            )
+        )
+    )
 
 
 async def test_inline_completion_roundtrip(
@@ -131,31 +155,11 @@ async def test_cancel_request(
     await start(
         client,
         workspace,
-        {
-            "model": {"path": str(tiny_model_path)},
-            "completion": {
-                "maxTokens": 2000,
-                "checkParse": False,
-                "secureFilter": "off",
-                "debounceMs": 0,
-                "multiline": "always",
-                "maxLines": 200,
-            },
-        },
+        {"model": {"path": str(tiny_model_path)}, "completion": LONG_GENERATION},
     )
     await wait_ready(client)
     uri = open_doc(client, workspace / "c.py", "def f():\n    \n")
-    task = asyncio.ensure_future(
-        client.text_document_inline_completion_async(
-            lsp.InlineCompletionParams(
-                text_document=lsp.TextDocumentIdentifier(uri=uri),
-                position=lsp.Position(line=1, character=4),
-                context=lsp.InlineCompletionContext(
-                    trigger_kind=lsp.InlineCompletionTriggerKind.Automatic
-                ),
-            )
-        )
-    )
+    task = ask_inline(client, uri, 1, 4)
     await asyncio.sleep(0.2)
     task.cancel()
     try:
@@ -212,8 +216,17 @@ async def test_invalid_setting_is_reported_and_defaults_used(
     assert any("completion.max_tokens" in m.message for m in client.messages)
 
 
-async def test_work_done_progress_while_generating(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
-    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 4, "secureFilter": "off", "checkParse": False}})
+async def test_work_done_progress_while_generating(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {"maxTokens": 4, "secureFilter": "off", "checkParse": False},
+        },
+    )
     await wait_ready(client)
     uri = open_doc(client, workspace / "p.py", "value = \n")
     token = "gen-1"
@@ -222,7 +235,9 @@ async def test_work_done_progress_while_generating(client: LanguageClient, works
         lsp.InlineCompletionParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri),
             position=lsp.Position(line=0, character=8),
-            context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked),
+            context=lsp.InlineCompletionContext(
+                trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
+            ),
             work_done_token=token,
         )
     )
@@ -234,25 +249,61 @@ async def test_work_done_progress_while_generating(client: LanguageClient, works
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
 
 
-async def test_typing_through_a_suggestion_is_served_from_the_cache(client: LanguageClient, workspace: Path, tiny_model_path: Path) -> None:
-    await start(client, workspace, {"model": {"path": str(tiny_model_path)}, "completion": {"maxTokens": 6, "checkParse": False, "secureFilter": "off", "multiline": "never"}})
+async def test_typing_through_a_suggestion_is_served_from_the_cache(
+    client: LanguageClient, workspace: Path, tiny_model_path: Path
+) -> None:
+    await start(
+        client,
+        workspace,
+        {
+            "model": {"path": str(tiny_model_path)},
+            "completion": {
+                "maxTokens": 6,
+                "checkParse": False,
+                "secureFilter": "off",
+                "multiline": "never",
+            },
+        },
+    )
     await wait_ready(client)
     ctx = lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Automatic)
     text = "value = \n"
     uri = open_doc(client, workspace / "t.py", text)
-    first = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0, character=8), context=ctx))
+    first = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=0, character=8),
+            context=ctx,
+        )
+    )
     assert first is not None and first.items, "the tiny model suggests something at an assignment"
     suggestion = first.items[0].insert_text
     typed = suggestion[0]
     client.text_document_did_change(
         lsp.DidChangeTextDocumentParams(
             text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=0, character=8), end=lsp.Position(line=0, character=8)), text=typed)],
+            content_changes=[
+                lsp.TextDocumentContentChangePartial(
+                    range=lsp.Range(
+                        start=lsp.Position(line=0, character=8),
+                        end=lsp.Position(line=0, character=8),
+                    ),
+                    text=typed,
+                )
+            ],
         )
     )
     col = 8 + len(typed.encode("utf-16-le")) // 2
-    second = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0, character=col), context=ctx))
-    status = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="slm.status"))
+    second = await client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=0, character=col),
+            context=ctx,
+        )
+    )
+    status = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="slm.status")
+    )
     if len(suggestion) > 1:
         assert second is not None and second.items[0].insert_text == suggestion[1:]
         assert status["cache_hits"] == 1
@@ -318,34 +369,13 @@ async def test_a_request_in_another_document_supersedes_the_running_one(
         workspace,
         {
             "model": {"path": str(tiny_model_path)},
-            "completion": {
-                "maxTokens": 2000,
-                "checkParse": False,
-                "secureFilter": "off",
-                "debounceMs": 0,
-                "multiline": "always",
-                "maxLines": 400,
-                "warmCache": False,
-            },
+            "completion": {**LONG_GENERATION, "warmCache": False},
         },
     )
     await wait_ready(client)
-    ctx = lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Automatic)
     first_uri = open_doc(client, workspace / "a.py", "def f():\n    \n")
     other_uri = open_doc(client, workspace / "b.py", "def g():\n    \n")
-
-    def ask(uri: str) -> asyncio.Future:
-        return asyncio.ensure_future(
-            client.text_document_inline_completion_async(
-                lsp.InlineCompletionParams(
-                    text_document=lsp.TextDocumentIdentifier(uri=uri),
-                    position=lsp.Position(line=1, character=4),
-                    context=ctx,
-                )
-            )
-        )
-
-    first = ask(first_uri)
+    first = ask_inline(client, first_uri, 1, 4)
     counters: dict = {}
     for _ in range(200):  # until the first request generates
         status = await client.workspace_execute_command_async(
@@ -356,7 +386,7 @@ async def test_a_request_in_another_document_supersedes_the_running_one(
             break
         await asyncio.sleep(0.01)
     assert counters.get("tokens_generated", 0) >= 5, counters
-    second = ask(other_uri)
+    second = ask_inline(client, other_uri, 1, 4)
     assert await asyncio.wait_for(first, timeout=30) is None  # superseded, answered empty
     status = await client.workspace_execute_command_async(
         lsp.ExecuteCommandParams(command="slm.status")

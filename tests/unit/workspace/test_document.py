@@ -110,3 +110,30 @@ def test_document_parser_store() -> None:
     store.close("file:///a.py")
     assert store.get("file:///a.py") is None
     assert seen == [("file:///a.py", 1), ("file:///a.py", 2)]
+
+
+class _CountingParser:
+    """Delegates to the real tree-sitter parser and counts the parses."""
+
+    def __init__(self, real: object) -> None:
+        self.real, self.calls = real, 0
+
+    def parse(self, *args: object) -> object:
+        self.calls += 1
+        return self.real.parse(*args)  # type: ignore[attr-defined]
+
+
+def test_a_burst_of_edits_is_reparsed_once_when_the_tree_is_wanted() -> None:
+    """Keys arrive faster than an error-laden reparse takes on the editor's thread: edits go into
+    the old tree at once, and one reparse happens when a tree is next read."""
+    doc = ParsedDocument(SOURCE, "python")
+    counter = _CountingParser(doc._parser)
+    doc._parser = counter  # type: ignore[assignment]
+    text = SOURCE
+    for i in range(30):
+        doc.apply_changes([(1, 0, 1, 0, f"x{i} = (")], version=i + 2)
+        text = text.split("\n", 1)[0] + "\n" + f"x{i} = (" + text.split("\n", 1)[1]
+    assert counter.calls == 0 and doc.text == text
+    tree = doc.tree
+    assert counter.calls == 1 and doc.tree is tree and counter.calls == 1
+    assert str(tree.root_node) == full_parse(text, "python")

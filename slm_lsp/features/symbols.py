@@ -51,6 +51,17 @@ def _location(ls: SlmServer, sym: Any) -> lsp.Location:
     return lsp.Location(uri=from_fs_path(str(_abs(ls, sym.path))) or "", range=_range(sym))
 
 
+def _parsed(ls: SlmServer, uri: str, path: Path) -> list[Any]:
+    """The definitions of an open document from its syntax tree (no index needed)."""
+    from slm_lsp.workspace.symbols import Symbol, extract
+
+    parsed = ls.parsed.get(uri)
+    if parsed is None:
+        return []
+    records = extract(parsed.tree, parsed.source, parsed.language)
+    return [Symbol.from_record(r, str(path), parsed.language) for r in records]
+
+
 def register(server: SlmServer) -> None:
     @server.feature(lsp.WORKSPACE_SYMBOL)
     def workspace_symbol(
@@ -73,9 +84,11 @@ def register(server: SlmServer) -> None:
         ls: SlmServer, params: lsp.DocumentSymbolParams
     ) -> list[lsp.DocumentSymbol] | None:
         uri = params.text_document.uri
-        if ls.index is None or ls.document(uri) is None or not uri.startswith("file:"):
+        if ls.document(uri) is None or not uri.startswith("file:"):
             return None
-        symbols = ls.index.file_symbols(Path(to_fs_path(uri) or ""))
+        path = Path(to_fs_path(uri) or "")
+        # until the index is built (or with it switched off), the open document's own tree
+        symbols = ls.index.file_symbols(path) if ls.index is not None else _parsed(ls, uri, path)
         nodes: dict[str, lsp.DocumentSymbol] = {}
         roots: list[lsp.DocumentSymbol] = []
         for s in sorted(symbols, key=lambda s: (s.start_line, -s.end_line)):

@@ -186,3 +186,22 @@ async def test_index_of_a_large_workspace_completes_beside_a_loaded_model(
         lsp.WorkspaceSymbolParams(query="function_number_79")
     )
     assert found and found[0].location.uri.endswith("mod_79.py")
+
+
+async def test_document_symbols_without_the_index(client: LanguageClient, workspace: Path) -> None:
+    """An outline right after opening, before any index exists (here: switched off): the open
+    document's own syntax tree answers."""
+    await start(
+        client,
+        workspace,
+        {"model": {"path": str(workspace / "none.gguf")}, "index": {"enabled": False}},
+    )
+    await wait_ready(client)
+    uri = open_doc(
+        client, workspace / "outline.py", "class Box:\n    def size(self):\n        return 1\n"
+    )
+    symbols = await client.text_document_document_symbol_async(
+        lsp.DocumentSymbolParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+    )
+    assert symbols and [s.name for s in symbols] == ["Box"]
+    assert [c.name for c in symbols[0].children or []] == ["size"]

@@ -234,8 +234,10 @@ class LlamaEngine:
         self._special_cache: dict[str, int | None] = {}
         self.prompt_chunk = settings.prompt_chunk
         self.counters = EngineCounters()
-        self._speed: tuple[float, float] | None = None  #: prompt, generation tokens/s (``speed``)
-        self._chunk_tps: float | None = None  #: prompt tokens/s of the chunks (``chunk_tokens``)
+        #: prompt and generation tokens/s (``speed``); the prompt's is learnt from every chunk,
+        #: so chunk sizes follow it even when nothing asked for ``speed`` (no latency target)
+        self._prompt_tps: float | None = None
+        self._gen_tps: float | None = None
         #: the KV cache a speculative warm-up displaced (restored when a request wants it back)
         self._saved: tuple[list[int], Any] | None = None
         self._stable = 0  #: stable tokens of the prompt being evaluated (for the counters)
@@ -594,7 +596,7 @@ class LlamaEngine:
         218 in 512), large ones make a newer request wait longer for the chunk in flight."""
         if self.prompt_chunk > 0:
             return self.prompt_chunk
-        tps = self._chunk_tps or (self._speed[0] if self._speed else None)
+        tps = self._prompt_tps
         if tps is None:
             return CHUNK_SIZES[0]
         fits = [n for n in CHUNK_SIZES if n <= tps * CHUNK_SLICE_S]
@@ -607,7 +609,7 @@ class LlamaEngine:
         included, since with the typed line after the middle token a request evaluates only a few
         tokens — and of the generation of real requests. A probe taken while something else held
         the cores is corrected by the next warm-up."""
-        if self._speed is None:
+        if self._prompt_tps is None or self._gen_tps is None:
             ids = (self.tokenize_text("def total(values):\n    return sum(values)\n" * 8) or [0])[
                 : SPEED_PROBE[0]
             ]
@@ -620,29 +622,28 @@ class LlamaEngine:
                 llm.eval([ids[-1]])
             t2 = time.perf_counter()
             llm.n_tokens = 0
-            self._speed = (len(ids) / max(1e-6, t1 - t0), SPEED_PROBE[1] / max(1e-6, t2 - t1))
-            log.info("model speed: %.0f prompt tokens/s, %.0f generated tokens/s", *self._speed)
-        return self._speed
+            if self._prompt_tps is None:
+                self._prompt_tps = len(ids) / max(1e-6, t1 - t0)
+            self._gen_tps = SPEED_PROBE[1] / max(1e-6, t2 - t1)
+            log.info(
+                "model speed: %.0f prompt tokens/s, %.0f generated tokens/s",
+                self._prompt_tps,
+                self._gen_tps,
+            )
+        return self._prompt_tps, self._gen_tps
 
     def _learn_speed(self, gen: Generation) -> None:
         """Refine the generation speed from a finished request (its prompt chunks were counted)."""
-        if self._speed is None:
-            return
-        p, g = self._speed
-        if gen.n_generated >= SPEED_MIN_SAMPLE // 4 and gen.gen_ms > 0:
-            g += SPEED_EWMA * (gen.n_generated / (gen.gen_ms / 1000) - g)
-        self._speed = (p, g)
+        g = self._gen_tps
+        if g is not None and gen.n_generated >= SPEED_MIN_SAMPLE // 4 and gen.gen_ms > 0:
+            self._gen_tps = g + SPEED_EWMA * (gen.n_generated / (gen.gen_ms / 1000) - g)
 
     def _learn_prompt_speed(self, tokens: int, seconds: float) -> None:
         """Refine the prompt speed from one evaluated chunk of ``tokens`` (small ones say little)."""
         if tokens < SPEED_MIN_SAMPLE or seconds <= 0:
             return
-        tps = tokens / seconds
-        c = self._chunk_tps
-        self._chunk_tps = tps if c is None else c + SPEED_EWMA * (tps - c)
-        if self._speed is not None:
-            p, g = self._speed
-            self._speed = (p + SPEED_EWMA * (tps - p), g)
+        tps, p = tokens / seconds, self._prompt_tps
+        self._prompt_tps = tps if p is None else p + SPEED_EWMA * (tps - p)
 
     # ------------------------------------------------------------------ warming the cache
     def stable_tokens(self, prompt: Prompt) -> int:

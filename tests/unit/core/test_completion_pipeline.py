@@ -224,15 +224,21 @@ def test_budgets_fit_a_target_latency(tiny_model_path: Path) -> None:
     engine = LlamaEngine(tiny_model_path)
     try:
         svc = service(**{"completion.target_latency_ms": 1500, "completion.max_tokens": 64})
-        engine._speed = (5000.0, 200.0)  # fast: the settings fit as they are
+        engine._prompt_tps, engine._gen_tps = 5000.0, 200.0  # fast: the settings fit as they are
         fast = svc.budgets(engine)
         assert (fast.prefix_chars, fast.max_tokens, fast.note) == (6000, 64, "")
-        engine._speed = (200.0, 40.0)  # 1.5 s: at most 24 generated tokens, the rest for the prompt
+        engine._prompt_tps, engine._gen_tps = (
+            200.0,
+            40.0,
+        )  # 1.5 s: at most 24 generated tokens, the rest for the prompt
         mid = svc.budgets(engine)
         assert mid.max_tokens == 24 and 0 < mid.prefix_chars < 6000
         assert f"prompts take {mid.prefix_chars} of 6000 prefix characters" in mid.note
         assert (mid.prefix_chars + mid.suffix_chars) / 3.5 + mid.context_tokens <= 200 * 0.9 + 1
-        engine._speed = (5.0, 2.0)  # too slow for any prompt: the smallest budgets, and why
+        engine._prompt_tps, engine._gen_tps = (
+            5.0,
+            2.0,
+        )  # too slow for any prompt: the smallest budgets, and why
         slow = svc.budgets(engine)
         assert (
             slow.prefix_chars == 120 and slow.max_tokens == 4 and "target_latency_ms" in slow.note
@@ -240,7 +246,7 @@ def test_budgets_fit_a_target_latency(tiny_model_path: Path) -> None:
         plan = svc.plan(doc("a = 1\n" * 100), 50, 0, engine.count_tokens, slow)
         assert len(plan.prefix) <= 120 and plan.max_tokens == 4
         assert svc.budgets(None).prefix_chars == 6000  # no engine speed: the settings
-        engine._speed = None
+        engine._prompt_tps = engine._gen_tps = None
         measured = engine.speed()  # the probe on the real model
         assert measured[0] > 0 and measured[1] > 0
     finally:

@@ -184,7 +184,10 @@ def test_prompt_speed_is_learnt_from_warm_up_chunks(engine: LlamaEngine) -> None
     """A probe taken while the cores were busy (or idle) is corrected by the next warm-up's chunks:
     requests within a line evaluate too few tokens to say anything about prompt speed."""
     prompt = build_prompt(engine.family, prefix=HEAD * 10 + LINE, suffix=SUFFIX)
-    engine._speed = (1.0, 10.0)  # a probe that said the model is hopelessly slow
+    engine._prompt_tps, engine._gen_tps = (
+        1.0,
+        10.0,
+    )  # a probe that said the model is hopelessly slow
     assert engine.warm(prompt, threading.Event()) > 8 * CHUNK
     fast, _ = engine.speed()
     assert fast > 50  # the tiny model evaluates thousands of tokens per second

@@ -237,6 +237,12 @@ class CompletionService:
             max_tokens=max_tokens, temperature=cs.temperature, top_p=cs.top_p, seed=cs.seed
         )
         seen: set[str] = set()
+
+        def shown(raw: str) -> str:  # what of ``raw`` the editor would show
+            return postprocess.clean(
+                raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
+            )
+
         #: with a latency target, a multi-line suggestion ends at a line end once generating has
         #: taken this long: a slow machine shows the next line in time rather than a block too late
         line_stop_s = (
@@ -254,24 +260,25 @@ class CompletionService:
                 )
             )
             raw = ""
-            started: list[float] = []  #: when the first piece came (the prompt was evaluated)
+            started = 0.0  #: when the first piece came (the prompt was evaluated)
 
-            def partial(piece: str, first: bool = i == 0, started: list[float] = started) -> bool:
-                nonlocal raw
+            def partial(piece: str, first: bool = i == 0) -> bool:
+                nonlocal raw, started
                 raw += piece
-                if not started:
-                    started.append(time.perf_counter())
+                started = started or time.perf_counter()
                 if on_partial is not None and first:
-                    on_partial(
-                        postprocess.clean(
-                            raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
-                        )
-                    )
+                    on_partial(shown(raw))
                 if postprocess.is_final(
                     raw, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
                 ):
                     return True
-                return line_stop_s is not None and self._line_done(raw, plan, started, line_stop_s)
+                # past the line-stop time, a finished line that leaves something to show ends it
+                return (
+                    line_stop_s is not None
+                    and raw.rstrip(" \t").endswith("\n")
+                    and time.perf_counter() - started >= line_stop_s
+                    and bool(shown(raw[: raw.rfind("\n")]).strip())
+                )
 
             gen = engine.generate(prompt, params, cancel, partial)
             out.generations.append(gen)
@@ -280,19 +287,12 @@ class CompletionService:
             if gen.stop_reason == "cancelled":
                 out.cancelled = True
                 break
-            text = postprocess.clean(
-                gen.text, plan.cursor, multiline_policy=cs.multiline, max_lines=cs.max_lines
-            )
+            text = shown(gen.text)
             finished = gen.text[: gen.text.rfind("\n")]
             if gen.stop_reason == "length" and "\n" in text and postprocess.closed(finished):
                 # the token limit stopped a multi-line suggestion inside its last line (a half
                 # identifier parses as well as a whole one): show the lines that were finished
-                whole = postprocess.clean(
-                    finished,
-                    plan.cursor,
-                    multiline_policy=cs.multiline,
-                    max_lines=cs.max_lines,
-                )
+                whole = shown(finished)
                 text = whole if whole.strip() else text
             if not text or text in seen:
                 if text:
@@ -322,20 +322,6 @@ class CompletionService:
         if out.suggestions and not out.cancelled:
             self.cache.put(plan.doc, plan.line, plan.col, [s.text for s in out.suggestions])
         return out
-
-    def _line_done(self, raw: str, plan: Plan, started: list[float], limit_s: float) -> bool:
-        """Whether generation has run past ``limit_s`` and ``raw`` just finished a line that
-        leaves something to show."""
-        if not raw.rstrip(" \t").endswith("\n") or time.perf_counter() - started[0] < limit_s:
-            return False
-        cs = self.settings.completion
-        kept = postprocess.clean(
-            raw[: raw.rfind("\n")],
-            plan.cursor,
-            multiline_policy=cs.multiline,
-            max_lines=cs.max_lines,
-        )
-        return bool(kept.strip())
 
     # ------------------------------------------------------------------ vetting
     def vet(self, plan: Plan, text: str) -> tuple[str, str] | None:

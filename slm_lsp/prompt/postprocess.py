@@ -155,15 +155,8 @@ def _balance(text: str, line_suffix: str) -> str:
 
 
 def closed(text: str) -> bool:
-    """Whether every bracket ``text`` opens it also closes (strings are not told apart: a bracket
-    in a string literal counts; callers use this only to choose the safer of two cuts)."""
-    depth = 0
-    for ch in text:
-        if ch in OPEN:
-            depth += 1
-        elif ch in CLOSE:
-            depth -= 1
-    return depth <= 0
+    """Whether every bracket ``text`` opens (outside string literals) it also closes."""
+    return _balance(text, "") == text
 
 
 def _cut_block(

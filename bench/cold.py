@@ -183,13 +183,8 @@ def replay(
         t = time.perf_counter()
         if chunked:  # the engine's own chunked evaluation: all but the last token
             engine._evaluate(ids, 0, len(ids) - 1, threading.Event(), warm=False)
-        n = 0
-        sampling = {"temp": cs.temperature, "top_p": cs.top_p, "top_k": 40, "min_p": 0.05}
-        for _tok in llm.generate(ids, repeat_penalty=1.0, reset=True, **sampling):
-            n += 1
-            if n >= max(1, n_gen):
-                break
-        return (time.perf_counter() - t) * 1000
+        ms = common.timed_generate(llm, ids, n_gen, temp=cs.temperature, top_p=cs.top_p)
+        return (time.perf_counter() - t) * 1000 if chunked else ms
 
     rows = []
     mismatches = 0

@@ -109,7 +109,19 @@ def versions() -> dict[str, str]:
     try:
         import subprocess
 
-        rev = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent.parent), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
+        rev = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(Path(__file__).resolve().parent.parent),
+                "rev-parse",
+                "--short",
+                "HEAD",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         if rev.returncode == 0:
             out["slm-lsp commit"] = rev.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -190,7 +202,9 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     for c in columns:
         table.add_column(str(c))
     for row in rows:
-        table.add_row(*("—" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v)) for v in row))
+        table.add_row(
+            *("—" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v)) for v in row)
+        )
     Console(width=160).print(table)
 
 
@@ -232,6 +246,23 @@ def serve_command(
     return all_settings, cmd
 
 
+def timed_generate(llm: Any, ids: list[int], n_gen: int, **sampling: Any) -> float:
+    """Milliseconds for ``Llama.generate`` to evaluate ``ids`` (from what its KV cache shares with
+    them) and yield ``n_gen`` tokens (at least one): the raw llama-cpp-python side of a bench."""
+    t = time.perf_counter()
+    n = 0
+    for _tok in llm.generate(ids, repeat_penalty=1.0, reset=True, top_k=40, min_p=0.05, **sampling):
+        n += 1
+        if n >= max(1, n_gen):
+            break
+    return (time.perf_counter() - t) * 1000
+
+
 def header(settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """The record every run starts with."""
-    return {"machine": machine(), "versions": versions(), "settings": settings or {}, "argv": sys.argv[1:]}
+    return {
+        "machine": machine(),
+        "versions": versions(),
+        "settings": settings or {},
+        "argv": sys.argv[1:],
+    }

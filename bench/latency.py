@@ -254,13 +254,7 @@ def replay(model: Path, settings_over: dict[str, Any], root: Path, sessions: lis
                 llm.eval(ids[have:keep])
 
     def timed(ids: list[int], n_gen: int) -> float:
-        t = time.perf_counter()
-        n = 0
-        for _tok in llm.generate(ids, temp=0.0, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0, reset=True):
-            n += 1
-            if n >= max(1, n_gen):
-                break
-        return (time.perf_counter() - t) * 1000
+        return common.timed_generate(llm, ids, n_gen, temp=0.0, top_p=0.95)
 
     rows = []
     mismatched = 0

@@ -58,7 +58,7 @@ def _parsed(ls: SlmServer, uri: str, path: Path) -> list[Any]:
     parsed = ls.parsed.get(uri)
     if parsed is None:
         return []
-    records = extract(parsed.tree, parsed.source, parsed.language)
+    records = extract(parsed.tree, parsed.source, parsed.language, ls.settings.index.symbol_depth)
     return [Symbol.from_record(r, str(path), parsed.language) for r in records]
 
 
